@@ -1,0 +1,13 @@
+// Error types: InputError is the user's to fix (exit 2); anything else is ours (exit 1).
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace charrnn {
+
+// Thrown at I/O and validation boundaries. The message is one line: the problem and the fix.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace charrnn

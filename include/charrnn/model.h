@@ -1,0 +1,52 @@
+// CharLSTM: bytes → one-hot(256) → LSTM×L (H) → dropout → Linear(256) logits.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
+
+#include <utility>
+
+#include "charrnn/config.h"
+
+namespace charrnn {
+
+// Recurrent state carried from batch to batch. h, c: (L,B,H).
+struct State {
+  torch::Tensor h;
+  torch::Tensor c;
+  State detach() const { return {h.detach(), c.detach()}; }
+};
+
+class CharLSTMImpl : public torch::nn::Module {
+ public:
+  explicit CharLSTMImpl(const ModelConfig& cfg);
+
+  // x: (B,T) int64 bytes; returns logits (B,T,256) and the state after the last step.
+  // Dropout is active in train() mode only (between LSTM layers and before the head).
+  std::pair<torch::Tensor, State> forward(const torch::Tensor& x, const State& state);
+
+  // Zero state for `batch` streams on the model's device. h, c: (L,B,H).
+  State initial_state(int64_t batch) const;
+
+  const ModelConfig& config() const { return cfg_; }
+  torch::Device device() const;
+
+  // Use the fused CPU LSTM kernels when the model is on the CPU (same maths; see fused_lstm.h).
+  void set_fused(bool on) { fused_ = on; }
+  bool fused() const { return fused_; }
+
+  torch::nn::LSTM lstm{nullptr};     // torch's LSTM owns the weights (cuDNN path on CUDA)
+  torch::nn::Dropout drop{nullptr};  // before the output layer
+  torch::nn::Linear head{nullptr};   // H → 256 logits
+
+ private:
+  ModelConfig cfg_;
+  bool fused_ = false;
+};
+TORCH_MODULE(CharLSTM);
+
+// Total number of trainable scalars.
+int64_t count_parameters(const CharLSTM& model);
+
+}  // namespace charrnn

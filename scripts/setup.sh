@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs charrnn's Debian 12 packages and builds it (Release) into ./build.
+# Usage: scripts/setup.sh   (as root, or a user with sudo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13 (CPU): tensors, autograd, torch::nn::LSTM, Adam
+  libopenblas0-openmp     # optimized BLAS: libtorch's matrix products (13x faster than netlib)
+  libcli11-dev            # command-line parsing
+  libspdlog-dev libfmt-dev  # logging to stderr
+  nlohmann-json3-dev      # checkpoint headers, metrics.jsonl, --json output
+  zlib1g-dev              # CRC-32 of checkpoints
+  libdivsufsort-dev       # suffix arrays for the compare metrics (novelty vs the corpus)
+  libgtest-dev            # the test suite
+  gnuplot-nox             # plots in compare reports and training curves
+  jargon-text             # the default corpus (the Jargon File)
+  python3-torch           # the plain-PyTorch peer used by the benchmarks
+  clang libclang-rt-14-dev  # libFuzzer + sanitizers for the fuzz targets
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+cmake --build build -j "$(nproc)" >&2

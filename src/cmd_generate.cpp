@@ -41,7 +41,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--top-p", o->sampling.top_p,
                   "Sample only from the smallest set of bytes with this much mass (1 = off)");
   auto* seed = cmd->add_option("--seed", o->sampling.seed,
-                               "Random seed (default: a fresh one, logged); sample i uses seed+i");
+                               "Random seed (default: a fresh one, logged); sample i uses seed+i")
+                   ->default_str("fresh");
   cmd->add_option("--num-samples,-n", o->num_samples, "Samples to generate, one after another");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");

@@ -1,0 +1,35 @@
+// Raw-pointer building blocks shared by the fused LSTM layer (training) and the Stepper
+// (sampling): a row-major SGEMM straight into BLAS, and the LSTM gate update in one pass.
+// Private to src/: callers own every buffer, nothing here allocates.
+#pragma once
+#include <cstdint>
+
+namespace charrnn::kernels {
+
+// Row-major C (m,n) = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T.
+// A is (m,k) or, transposed, (k,m); B is (k,n) or (n,k); ld* are row strides in floats.
+// Calls the BLAS that LibTorch links (OpenBLAS here) directly: ATen's mm costs a few
+// microseconds of dispatch per call, which matters at one call per time step.
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// Forward gate update for `rows` independent rows, PyTorch gate order (i, f, g, o).
+// gates: (rows,4H) pre-activations (x W_ih^T + h W_hh^T + b), overwritten with the
+//        activations sigmoid(i), sigmoid(f), tanh(g), sigmoid(o) that backward needs.
+// c_prev: (rows,H). c, tanh_c, h: (rows,H) outputs; tanh_c may be null.
+// c = f * c_prev + i * g;  h = o * tanh(c).
+void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,
+                        const float* c_prev, int64_t ld_c_prev, float* c, int64_t ld_c,
+                        float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h);
+
+// Backward of lstm_gates_forward for `rows` rows.
+// acts: (rows,4H) activations saved by forward; tanh_c, c_prev: (rows,H).
+// dh: (rows,H) total gradient w.r.t. h (output + recurrent).
+// dc: (rows,H) in: gradient w.r.t. c from later steps; out: gradient w.r.t. c_prev.
+// dgates: (rows,4H) out: gradient w.r.t. the gate pre-activations.
+void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_t ld_acts,
+                         const float* tanh_c, int64_t ld_tanh_c, const float* c_prev,
+                         int64_t ld_c_prev, const float* dh, int64_t ld_dh, float* dc,
+                         int64_t ld_dc, float* dgates, int64_t ld_dgates);
+
+}  // namespace charrnn::kernels

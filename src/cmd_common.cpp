@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -28,6 +29,12 @@ LoadedModel load_model(const std::string& path, const std::string& device, int t
 
 std::string read_prime(const std::string& prime, const std::string& prime_file) {
   if (prime_file.empty()) return prime;
+  std::error_code ec;
+  const auto status = std::filesystem::status(prime_file, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    // A folder reads as empty and a FIFO blocks: neither is a prime.
+    throw InputError("--prime-file '" + prime_file + "' is not a regular file (pass a text file)");
+  }
   std::ifstream in(prime_file, std::ios::binary);
   if (!in) {
     throw InputError("cannot read --prime-file '" + prime_file + "': " + std::strerror(errno) +

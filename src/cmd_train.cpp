@@ -3,11 +3,13 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/config_json.h"
 #include "charrnn/errors.h"
 #include "charrnn/train.h"
 #include "commands.h"
@@ -26,15 +28,47 @@ void on_signal(int signo) {
   std::signal(signo, SIG_DFL);  // a second Ctrl-C kills at once
 }
 
+// The configuration of the run in `out`: its latest checkpoint's, or, for a run stopped before
+// its first checkpoint, its config.json's. False when the folder holds neither.
+bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train) {
+  const auto dir = std::filesystem::path(out);
+  if (std::filesystem::exists(dir / "latest.ckpt")) {
+    const Checkpoint ckpt = load_checkpoint((dir / "latest.ckpt").string());
+    model = ckpt.model;
+    train = ckpt.train;
+    return true;
+  }
+  const auto config = dir / "config.json";
+  if (!std::filesystem::exists(config)) return false;
+  std::ifstream in(config);
+  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  try {
+    if (!j.is_object() || !j.contains("model") || !j.contains("train")) throw InputError("");
+    model = model_config_from_json(j["model"]);
+    train = train_config_from_json(j["train"]);
+  } catch (const InputError&) {
+    throw InputError("'" + config.string() + "' is damaged and there is no checkpoint to resume "
+                     "(delete the run folder and start again)");
+  }
+  return true;
+}
+
 // On --resume the run's own configuration wins; flags may only change when and how long it
 // runs. Any other flag given with a different value is refused rather than silently ignored.
+// A folder with no checkpoint yet is resumed from its config.json (train() then starts it from
+// scratch); a folder with neither starts a new run from the flags if --data is given.
 void merge_resumed(CLI::App& cmd, TrainOptions& o) {
-  const auto latest = std::filesystem::path(o.train.out) / "latest.ckpt";
-  if (!std::filesystem::exists(latest)) {
-    throw InputError("nothing to resume in '" + o.train.out + "' (no latest.ckpt; drop --resume)");
+  ModelConfig saved_model;
+  TrainConfig merged;
+  if (!saved_config(o.train.out, saved_model, merged)) {
+    if (o.train.data.empty()) {
+      throw InputError("nothing to resume in '" + o.train.out +
+                       "' (no latest.ckpt or config.json; drop --resume, or add --data to start "
+                       "the run)");
+    }
+    spdlog::info("nothing to resume in '{}': starting a new run", o.train.out);
+    return;  // train() starts afresh from the flags
   }
-  const Checkpoint ckpt = load_checkpoint(latest.string());
-  TrainConfig merged = ckpt.train;
   auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
   auto check = [&](const char* flag, bool same) {
     if (given(flag) && !same) {
@@ -42,9 +76,9 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
                        o.train.out + "' (drop " + flag + " to resume it)");
     }
   };
-  check("--layers", o.model.layers == ckpt.model.layers);
-  check("--hidden", o.model.hidden == ckpt.model.hidden);
-  check("--dropout", o.model.dropout == ckpt.model.dropout);
+  check("--layers", o.model.layers == saved_model.layers);
+  check("--hidden", o.model.hidden == saved_model.hidden);
+  check("--dropout", o.model.dropout == saved_model.dropout);
   check("--batch", o.train.batch == merged.batch);
   check("--seq-len", o.train.seq_len == merged.seq_len);
   check("--val-frac", o.train.val_frac == merged.val_frac);
@@ -64,7 +98,7 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
   if (given("--no-fused")) merged.fused = o.train.fused;
   merged.out = o.train.out;
   merged.resume = true;
-  o.model = ckpt.model;
+  o.model = saved_model;
   o.train = merged;
 }
 

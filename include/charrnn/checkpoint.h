@@ -1,34 +1,19 @@
 // Checkpoint: one self-describing file holding everything a run needs to continue or sample.
-//
-// Layout (little-endian):
-//   "CHARRNN\0" magic (8 bytes) | u32 format version | u64 header length | header JSON
-//   | tensor payload (raw, in header order) | u32 CRC-32 of every byte before it.
-// The JSON header holds the model and training configuration, progress, and for each tensor
-// its name, dtype, shape and byte length. Tensors are stored on the CPU, so a checkpoint
-// loads on any machine whatever device trained it.
+// The byte layout and its validation live in checkpoint_format.h (torch-free, fuzzed); this
+// layer turns its tensor records into tensors and back. Tensors are stored on the CPU, so a
+// checkpoint loads on any machine whatever device trained it.
 #pragma once
 #include <torch/optim/adam.h>
 
-#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "charrnn/checkpoint_format.h"
 #include "charrnn/config.h"
 #include "charrnn/model.h"
 
 namespace charrnn {
-
-constexpr uint32_t kCheckpointVersion = 1;
-
-// Where a run stands; enough to continue it exactly.
-struct Progress {
-  int64_t step = 0;            // optimizer steps done
-  int64_t epoch = 0;           // epoch in progress (0-based)
-  int64_t batch_in_epoch = 0;  // next batch of that epoch
-  double elapsed = 0;          // training seconds so far, summed over resumes
-  double best_val = std::numeric_limits<double>::infinity();  // best validation nats/byte
-  double last_val = std::numeric_limits<double>::quiet_NaN();  // latest validation nats/byte
-};
 
 struct Checkpoint {
   ModelConfig model;
@@ -45,6 +30,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 
 // Reads and validates (magic, version, checksum, sizes). Throws InputError with a hint.
 Checkpoint load_checkpoint(const std::string& path);
+// The same for a file's bytes already in memory; `name` is used in error messages.
+Checkpoint decode_checkpoint(const std::vector<char>& bytes, const std::string& name);
 
 // A checkpoint file, or a run folder meaning its best checkpoint (latest if no best yet).
 std::string resolve_checkpoint_path(const std::string& path);

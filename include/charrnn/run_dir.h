@@ -5,12 +5,15 @@
 #include <cstdint>
 #include <string>
 
+#include "charrnn/atomic_file.h"  // write_file_atomic
+
 namespace charrnn {
 
 class RunDir {
  public:
-  // Creates the folder if needed, proves it writable, and takes its lock (one writer per
-  // folder; the kernel releases the lock if the process dies). Throws InputError otherwise.
+  // Creates the folder if needed, takes its lock (one writer per folder; the kernel releases
+  // the lock when the process exits or dies), removes the temporary files a killed writer left
+  // ("*.tmp.*"), and proves the folder writable. Throws InputError otherwise.
   explicit RunDir(const std::string& path);
   ~RunDir();
   RunDir(const RunDir&) = delete;
@@ -22,13 +25,14 @@ class RunDir {
   std::string metrics() const { return path_ + "/metrics.jsonl"; }
   std::string config() const { return path_ + "/config.json"; }
 
+  // Throws InputError when fewer than `bytes` can be written here: free disk space, or the
+  // process's file-size limit (ulimit -f) for one file of `largest_file` bytes.
+  void require_space(uint64_t bytes, uint64_t largest_file) const;
+
  private:
   std::string path_;
   int lock_fd_ = -1;
 };
-
-// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
-void write_file_atomic(const std::string& path, const std::string& text);
 
 // metrics.jsonl: one JSON object per line, each with a "step".
 class MetricsLog {

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "charrnn/errors.h"
+#include "charrnn/fused_lstm.h"
 
 namespace charrnn {
 
@@ -34,11 +35,33 @@ std::pair<torch::Tensor, State> CharLSTMImpl::forward(const torch::Tensor& x, co
   // x: (B,T) int64 → y: (B,T,H)
   torch::Tensor y;
   State out;
-  // Reference path: one-hot (B,T,256) through torch's LSTM (cuDNN on CUDA).
-  auto onehot = torch::one_hot(x, kVocab).to(torch::kFloat);
-  auto [seq, hc] = lstm->forward(onehot, std::make_tuple(state.h, state.c));
-  y = seq;
-  out = {std::get<0>(hc), std::get<1>(hc)};
+  if (fused_ && x.device().is_cpu() && head->weight.scalar_type() == torch::kFloat) {
+    // Fused CPU kernels, same maths as torch's LSTM (see fused_lstm.h), reading torch's own
+    // parameters so optimizer, checkpoints and the CUDA path are unchanged. Like torch's LSTM,
+    // dropout goes on the outputs of every layer but the last.
+    auto params = lstm->named_parameters();
+    auto param = [&](const char* name, int k) { return params[name + std::to_string(k)]; };
+    const double p = lstm->options.dropout();
+    std::vector<torch::Tensor> hs, cs;
+    for (int k = 0; k < cfg_.layers; ++k) {
+      auto w_ih = param("weight_ih_l", k), w_hh = param("weight_hh_l", k);
+      auto b_ih = param("bias_ih_l", k), b_hh = param("bias_hh_l", k);
+      // x: (B,T) bytes for the first layer; y: (B,T,H) from the layer below otherwise.
+      auto o = k == 0 ? fused_lstm_layer_bytes(x, state.h[0], state.c[0], w_ih, w_hh, b_ih, b_hh)
+                      : fused_lstm_layer(torch::dropout(y, p, lstm->is_training()), state.h[k],
+                                         state.c[k], w_ih, w_hh, b_ih, b_hh);
+      y = o[0];
+      hs.push_back(o[1]);
+      cs.push_back(o[2]);
+    }
+    out = {torch::stack(hs), torch::stack(cs)};
+  } else {
+    // Reference path: one-hot (B,T,256) through torch's LSTM (cuDNN on CUDA).
+    auto onehot = torch::one_hot(x, kVocab).to(torch::kFloat);
+    auto [seq, hc] = lstm->forward(onehot, std::make_tuple(state.h, state.c));
+    y = seq;
+    out = {std::get<0>(hc), std::get<1>(hc)};
+  }
   // logits: (B,T,256)
   return {head->forward(drop->forward(y)), out};
 }

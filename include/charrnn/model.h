@@ -42,7 +42,7 @@ class CharLSTMImpl : public torch::nn::Module {
 
  private:
   ModelConfig cfg_;
-  bool fused_ = false;
+  bool fused_ = true;
 };
 TORCH_MODULE(CharLSTM);
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# charrnn vs its peer (plain PyTorch in Python, same LibTorch 1.13, same model and step),
+# measured back to back in one run, on the same machine and thread count.
+# Usage: scripts/bench.sh [THREADS]   (default: all cores). Prints a table with ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads="${1:-$(nproc)}"
+bin=./build/charrnn
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for h in 128 512; do
+  steps=$([ "$h" = 128 ] && echo 30 || echo 8)
+  echo "bench: 2x$h charrnn ..." >&2
+  "$bin" -q bench --hidden "$h" --threads "$threads" --steps "$steps" --repeats 3 --json > "$out/ours-$h.json"
+  echo "bench: 2x$h pytorch peer ..." >&2
+  /usr/bin/python3 scripts/peer_pytorch.py bench --hidden "$h" --threads "$threads" --steps "$steps" \
+    --repeats 3 > "$out/peer-$h.json"
+done
+/usr/bin/python3 - "$out" "$threads" <<'PY'
+import json, sys
+out, threads = sys.argv[1], sys.argv[2]
+print(f"| measure (median of 3; {threads} threads) | charrnn | PyTorch peer | ratio |")
+print("|---|---:|---:|---:|")
+for h in (128, 512):
+    ours = json.load(open(f"{out}/ours-{h}.json"))
+    peer = json.load(open(f"{out}/peer-{h}.json"))
+    for key, label in (("train_chars_per_sec", "training chars/s"),
+                       ("sample_b1_bytes_per_sec", "sampling batch 1 (1 thread) bytes/s"),
+                       ("sample_b16_bytes_per_sec", "sampling batch 16 bytes/s")):
+        a, b = ours[key]["median"], peer[key]["median"]
+        print(f"| 2x{h} {label} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    print(f"| 2x{h} peak memory MiB | {ours['peak_rss_bytes'] / 2**20:.0f} | | |")
+PY

@@ -37,7 +37,7 @@ while [ "$kills" -lt "$KILLS" ]; do
   sleep "$(printf '0.%03d' $((delay_ms % 1000)))"; sleep $((delay_ms / 1000))
   if kill -0 "$pid" 2>/dev/null; then
     kill -KILL "$pid"
-    wait "$pid" || true
+    { wait "$pid"; } 2>/dev/null || true
     kills=$((kills + 1))
     step=$(python3 -c 'import json,sys
 try:

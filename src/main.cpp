@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   charrnn::cli::add_train_command(app, exit_code);
   charrnn::cli::add_generate_command(app, exit_code);
   charrnn::cli::add_eval_command(app, exit_code);
+  charrnn::cli::add_compare_command(app, exit_code);
+  charrnn::cli::add_plot_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <type_traits>
 
 #include "charrnn/atomic_file.h"
@@ -39,11 +40,14 @@ const char* dtype_name(at::ScalarType t) {
 }
 
 // The optimizer keys its state by parameter identity; LibTorch 1.x uses a string of the
-// TensorImpl address, 2.x the address itself.
+// TensorImpl address (formatted as c10::guts::to_string did: an ostream of the pointer),
+// 2.x the address itself. Written without c10::guts, which 2.x no longer has.
 template <typename Map>
 typename Map::key_type state_key(const at::Tensor& p) {
   if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    std::ostringstream key;
+    key << p.unsafeGetTensorImpl();
+    return key.str();
   } else {
     return p.unsafeGetTensorImpl();
   }

@@ -40,8 +40,23 @@ int main(int argc, char** argv) {
   charrnn::cli::add_train_command(app, exit_code);
   charrnn::cli::add_generate_command(app, exit_code);
   charrnn::cli::add_eval_command(app, exit_code);
+  charrnn::cli::add_bench_command(app, exit_code);
   charrnn::cli::add_compare_command(app, exit_code);
   charrnn::cli::add_plot_command(app, exit_code);
+
+  // CLI11 reports a misspelt command as "a subcommand is required"; name it instead.
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!arg.empty() && arg[0] == '-') continue;
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == arg;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) return fail(2, "unknown command '" + arg + "' (commands: " + names + ")");
+    break;
+  }
 
   try {
     app.parse(argc, argv);

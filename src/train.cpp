@@ -22,6 +22,7 @@
 #include "charrnn/model.h"
 #include "charrnn/progress_line.h"
 #include "charrnn/run_dir.h"
+#include "charrnn/train_step.h"
 
 namespace fs = std::filesystem;
 
@@ -313,34 +314,22 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     step_lr = lr_at(cfg, progress.epoch) * progress.lr_scale;
     set_lr(opt, step_lr);
     auto [x, y] = batcher.get(progress.batch_in_epoch);
-    x = x.to(device, /*non_blocking=*/true);
-    y = y.to(device, /*non_blocking=*/true);
-    auto [logits, next] = model->forward(x, state);
-    // logits: (B,T,256) → mean cross-entropy per byte (nats)
-    auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, kVocab}), y.reshape({-1}));
-    if (inject.fire(FaultInjection::Kind::kLossNaN, this_step)) {
-      loss = loss * std::numeric_limits<double>::quiet_NaN();
+    if (device.is_cuda()) {  // page-locked host memory lets the copies run asynchronously
+      x = x.pin_memory().to(device, /*non_blocking=*/true);
+      y = y.pin_memory().to(device, /*non_blocking=*/true);
     }
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      roll_back("the training loss became " + std::to_string(loss_value), this_step);
+    const StepOutcome step = train_step(
+        model, opt, x, y, state, cfg.grad_clip,
+        {inject.fire(FaultInjection::Kind::kLossNaN, this_step),
+         inject.fire(FaultInjection::Kind::kGradInf, this_step)});
+    if (!step.stepped()) {
+      roll_back(std::isfinite(step.loss)
+                    ? "the gradient norm became " + std::to_string(step.grad_norm)
+                    : "the training loss became " + std::to_string(step.loss),
+                this_step);
       continue;
     }
-    opt.zero_grad();
-    loss.backward();
-    if (inject.fire(FaultInjection::Kind::kGradInf, this_step)) {
-      model->parameters().front().mutable_grad().fill_(std::numeric_limits<double>::infinity());
-    }
-    // Clipping at +Inf scales by exactly 1: the norm is needed for the finiteness check anyway.
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(
-        model->parameters(),
-        cfg.grad_clip > 0 ? cfg.grad_clip : std::numeric_limits<double>::infinity());
-    if (!std::isfinite(grad_norm)) {
-      roll_back("the gradient norm became " + std::to_string(grad_norm), this_step);
-      continue;
-    }
-    opt.step();
-    state = next.detach();
+    const double loss_value = step.loss;
     ++progress.step;
     ++progress.batch_in_epoch;
     loss_sum += loss_value;

@@ -37,19 +37,6 @@ std::optional<double> mean_of(const std::vector<std::optional<double>>& values) 
   return sum / static_cast<double>(n);
 }
 
-// The metrics that need no corpus.
-SampleMetrics measure_without_corpus(std::string_view sample) {
-  SampleMetrics m;
-  const std::vector<std::string> words = split_words(sample);
-  m.bytes = sample.size();
-  m.words = words.size();
-  m.distinct_2 = distinct_n(words, 2);
-  m.distinct_3 = distinct_n(words, 3);
-  m.distinct_4 = distinct_n(words, 4);
-  m.longest_repeat = longest_repeated_substring(sample);
-  return m;
-}
-
 }  // namespace
 
 void validate_compare(const CompareConfig& cfg) {

@@ -121,8 +121,7 @@ RepeatedSubstring longest_repeated_substring(std::string_view text) {
 double entropy_nats(const double* p, int n) { return entropy_of(p, n); }
 double entropy_nats(const float* p, int n) { return entropy_of(p, n); }
 
-SampleMetrics measure_sample(std::string_view sample, const CorpusIndex& index,
-                             const WordSet& corpus_words, size_t window) {
+SampleMetrics measure_without_corpus(std::string_view sample) {
   SampleMetrics m;
   const std::vector<std::string> words = split_words(sample);
   m.bytes = sample.size();
@@ -131,7 +130,13 @@ SampleMetrics measure_sample(std::string_view sample, const CorpusIndex& index,
   m.distinct_3 = distinct_n(words, 3);
   m.distinct_4 = distinct_n(words, 4);
   m.longest_repeat = longest_repeated_substring(sample);
-  m.in_corpus_words = in_corpus_word_share(words, corpus_words);
+  return m;
+}
+
+SampleMetrics measure_sample(std::string_view sample, const CorpusIndex& index,
+                             const WordSet& corpus_words, size_t window) {
+  SampleMetrics m = measure_without_corpus(sample);
+  m.in_corpus_words = in_corpus_word_share(split_words(sample), corpus_words);
   m.longest_copy = index.longest_copy(sample);
   m.window_share = index.window_share(sample, window);
   return m;

@@ -9,6 +9,7 @@
 
 using charrnn::testing::read_file;
 using charrnn::testing::run_cli;
+using charrnn::testing::expect_clean_error;
 using charrnn::testing::RunResult;
 using charrnn::testing::TempDir;
 using charrnn::testing::write_file;
@@ -16,15 +17,6 @@ using charrnn::testing::write_file;
 namespace {
 
 const char* kTiny = "--batch 4 --seq-len 16 --layers 2 --hidden 32 --threads 1 --eval-every 10";
-
-// A bad input: exit status 2 and exactly one line on stderr naming the problem.
-void expect_clean_error(const RunResult& r, const std::string& needle) {
-  EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_EQ(r.err.rfind("charrnn: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "wanted '" << needle << "' in: " << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
 
 class Cli : public ::testing::Test {
  protected:

@@ -29,6 +29,7 @@
 namespace fs = std::filesystem;
 using namespace charrnn;
 using charrnn::testing::read_file;
+using charrnn::testing::expect_clean_error;
 using charrnn::testing::RunResult;
 using charrnn::testing::TempDir;
 using charrnn::testing::write_file;
@@ -95,18 +96,6 @@ RunResult run_sh(const std::string& script, const TempDir& dir) {
 
 RunResult cli(const std::string& args, const TempDir& dir) {
   return run_sh("$BIN " + args, dir);
-}
-
-// A bad input: exit status 2 and exactly one line on stderr naming the problem.
-void expect_clean_error(const RunResult& r, const std::string& needle, const std::string& what) {
-  SCOPED_TRACE(what);
-  EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_EQ(r.err.rfind("charrnn: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "wanted '" << needle << "' in: " << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_EQ(r.err.find("terminate called"), std::string::npos);
-  EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos);  // no c10 stack trace
 }
 
 // Polls until `pred` holds or `seconds` pass.

@@ -1,8 +1,10 @@
 // Helpers shared by the tests: temporary folders, files, and running the CLI.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -63,6 +65,24 @@ inline RunResult run_cli(const std::string& args, const TempDir& dir) {
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+// A bad input: exit status 2, exactly one line on stderr naming the problem (`needle`), nothing
+// on stdout, and no crash or stack trace.
+inline void expect_clean_error(const RunResult& r, const std::string& needle) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("charrnn: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "wanted '" << needle << "' in: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.find("terminate called"), std::string::npos);
+  EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos);  // no c10 stack trace
+}
+
+inline void expect_clean_error(const RunResult& r, const std::string& needle,
+                               const std::string& what) {
+  SCOPED_TRACE(what);
+  expect_clean_error(r, needle);
 }
 
 }  // namespace charrnn::testing

@@ -58,6 +58,9 @@ struct SampleMetrics {
   std::optional<double> window_share;     // CorpusIndex::window_share
 };
 
+// The metrics that need no corpus (bytes, words, distinct-n, longest repeat); the rest stay empty.
+SampleMetrics measure_without_corpus(std::string_view sample);
+
 // All of the above for `sample` against one corpus (its index and its word set).
 SampleMetrics measure_sample(std::string_view sample, const CorpusIndex& index,
                              const WordSet& corpus_words, size_t window = kDefaultWindow);

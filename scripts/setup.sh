@@ -12,7 +12,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev  # logging to stderr
   nlohmann-json3-dev      # checkpoint headers, metrics.jsonl, --json output
   zlib1g-dev              # CRC-32 of checkpoints
-  libdivsufsort-dev       # suffix arrays for the compare metrics (novelty vs the corpus)
+  libdivsufsort-dev       # suffix arrays: the reference the compare copy metrics are tested against
   libgtest-dev            # the test suite
   gnuplot-nox             # plots in compare reports and training curves
   jargon-text             # the default corpus (the Jargon File)

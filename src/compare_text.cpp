@@ -19,27 +19,37 @@ std::string fmt(const char* format, double v) {
 
 std::string temperature_label(double t) { return fmt("%g", t); }
 
-// display_bytes as lines, each split into tokens (one per source byte) so wrapping never cuts
-// an escape like "\x1b" in two.
+// Terminal columns of display_bytes output: one per character (UTF-8 continuation bytes take
+// none; wide East Asian characters are counted as one).
+size_t columns_of(const std::string& s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// display_bytes as lines, each split into tokens (one per character or escaped byte) so
+// wrapping never cuts an escape like "\x1b" or a UTF-8 character in two.
 std::vector<std::vector<std::string>> display_lines(std::string_view bytes) {
   std::vector<std::vector<std::string>> lines(1);
-  for (char c : bytes) {
-    if (c == '\n') {
+  for (size_t i = 0; i < bytes.size();) {
+    if (bytes[i] == '\n') {
       lines.emplace_back();
-    } else {
-      lines.back().push_back(display_bytes(std::string_view(&c, 1), false));
+      ++i;
+      continue;
     }
+    const size_t n = std::max<size_t>(1, utf8_char_length(bytes.substr(i)));
+    lines.back().push_back(display_bytes(bytes.substr(i, n), false));
+    i += n;
   }
   return lines;
 }
 
-// Wraps tokens into rows of at most `width` characters (a token never straddles two rows).
+// Wraps tokens into rows of at most `width` columns (a token never straddles two rows).
 std::vector<std::string> wrap(const std::vector<std::vector<std::string>>& lines, size_t width) {
   std::vector<std::string> rows;
   for (const auto& line : lines) {
     std::string row;
     for (const std::string& tok : line) {
-      if (row.size() + tok.size() > width && !row.empty()) {
+      if (columns_of(row) + columns_of(tok) > width && !row.empty()) {
         rows.push_back(row);
         row.clear();
       }
@@ -51,7 +61,8 @@ std::vector<std::string> wrap(const std::vector<std::vector<std::string>>& lines
 }
 
 std::string pad(const std::string& s, size_t width) {
-  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+  const size_t cols = columns_of(s);
+  return cols >= width ? s : s + std::string(width - cols, ' ');
 }
 
 std::string header(const CompareResult& r, size_t t, size_t i) {
@@ -105,12 +116,34 @@ std::vector<const MetricColumn*> shown_columns(const CompareResult& r) {
 
 }  // namespace
 
+size_t utf8_char_length(std::string_view s) {
+  if (s.empty()) return 0;
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  const size_t n = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3
+                 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+  if (n == 0 || s.size() < n) return 0;
+  uint32_t cp = b0 & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  // Overlong forms, surrogates, beyond U+10FFFF, and the C1 controls are not shown as is.
+  const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || cp <= 0x9F) return 0;
+  return n;
+}
+
 std::string display_bytes(std::string_view bytes, bool keep_newlines) {
   std::string out;
   out.reserve(bytes.size());
-  for (char ch : bytes) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const char ch = bytes[i];
     const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f) {
+    if (const size_t n = c >= 0x80 ? utf8_char_length(bytes.substr(i)) : 0; n > 0) {
+      out.append(bytes.substr(i, n));
+      i += n - 1;
+    } else if (c >= 0x20 && c < 0x7f) {
       out.push_back(ch);
     } else if (c == '\n') {
       out += keep_newlines ? "\n" : "\\n";

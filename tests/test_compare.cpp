@@ -250,6 +250,20 @@ TEST(CompareText, DisplayBytesNeverEmitsControlBytes) {
   for (unsigned char c : display_bytes(raw, true)) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f));
 }
 
+TEST(CompareText, WellFormedUtf8IsShownMalformedIsEscaped) {
+  // "é" (2 bytes), "—" (3), "😀" (4) pass through; a stray continuation byte, a truncated
+  // sequence, an overlong '/' (C0 AF), a surrogate (ED A0 80) and the C1 control U+0085 do not.
+  EXPECT_EQ(display_bytes("caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80", true),
+            "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80");
+  EXPECT_EQ(display_bytes("\x80", true), "\\x80");
+  EXPECT_EQ(display_bytes("\xe2\x80", true), "\\xe2\\x80");
+  EXPECT_EQ(display_bytes("\xc0\xaf", true), "\\xc0\\xaf");
+  EXPECT_EQ(display_bytes("\xed\xa0\x80", true), "\\xed\\xa0\\x80");
+  EXPECT_EQ(display_bytes("\xc2\x85", true), "\\xc2\\x85");
+  EXPECT_EQ(utf8_char_length("\xe2\x80\x94x"), 3u);
+  EXPECT_EQ(utf8_char_length("x"), 0u);
+}
+
 TEST(CompareText, SamplesInColumnsWhenWideOneAfterAnotherWhenNarrow) {
   CompareResult r;
   r.config.temperatures = {0.5, 1.0};

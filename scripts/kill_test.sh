@@ -4,7 +4,8 @@
 #   scripts/kill_test.sh [KILLS]      (default 20; the suite's short variant is
 #                                      Robustness.SurvivesRepeatedSigkill, 5 kills)
 # Environment: CHARRNN_BIN (default build/charrnn), CORPUS (default the first 20 KB of
-# ../shared/corpora/tinyshakespeare.txt), STEPS (default 600), MAX_DELAY_MS (default 2000).
+# ../shared/corpora/tinyshakespeare.txt), STEPS (default 600), MAX_DELAY_MS (default: scaled to
+# this machine: start-up time plus 1/KILLS of the uninterrupted run, so the kills spread over it).
 # Checks: every checkpoint loads (charrnn eval), the run reached STEPS, metrics.jsonl has each
 # step 1..STEPS exactly once, no *.tmp.* file is left, and the final weights, optimizer state and
 # carried state equal the uninterrupted run's, tensor by tensor (python3, stdlib only).
@@ -13,7 +14,6 @@ cd "$(dirname "$0")/.."
 KILLS="${1:-20}"
 BIN="${CHARRNN_BIN:-build/charrnn}"
 STEPS="${STEPS:-600}"
-MAX_DELAY_MS="${MAX_DELAY_MS:-2000}"
 [ -x "$BIN" ] || { echo "kill_test: no $BIN (build first, or set CHARRNN_BIN)" >&2; exit 2; }
 WORK="$(mktemp -d /tmp/charrnn-kill-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
@@ -23,8 +23,17 @@ else head -c 20000 ../shared/corpora/tinyshakespeare.txt >"$WORK/corpus.txt"; fi
 FLAGS=(--data "$WORK/corpus.txt" --max-steps "$STEPS" --layers 2 --hidden 32 --batch 4
        --seq-len 32 --threads 1 --eval-every 10 --log-every 1 --seed 7)
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 echo "kill_test: uninterrupted reference run ($STEPS steps)" >&2
+t0=$(now_ms)
 "$BIN" -q train "${FLAGS[@]}" --out "$WORK/ref"
+ref_ms=$(( $(now_ms) - t0 ))
+if [ -z "${MAX_DELAY_MS:-}" ]; then
+  t0=$(now_ms)
+  "$BIN" --help >/dev/null  # loading LibTorch is most of a run's start-up
+  MAX_DELAY_MS=$(( $(now_ms) - t0 + ref_ms / KILLS + 50 ))
+fi
+echo "kill_test: reference run took ${ref_ms} ms; kills land within ${MAX_DELAY_MS} ms of each start" >&2
 
 kills=0
 attempts=0

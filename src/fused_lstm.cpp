@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "lstm_kernels.h"
+#include "packed_gemm.h"
 
 namespace charrnn {
 namespace {
@@ -68,6 +69,7 @@ Forward recur_forward(at::Tensor gates, const at::Tensor& h0, const at::Tensor& 
   const float* w = whh.data_ptr<float>();
   const float* h0p = h0c.data_ptr<float>();
   const float* c0p = c0c.data_ptr<float>();
+  const kernels::PackedMatrix w_t(w, H, /*trans_b=*/true, H, G);  // w_hh^T (H,4H), once for all T
   for_batch_chunks(B, [&](int64_t r0, int64_t rows) {
     for (int64_t t = 0; t < T; ++t) {
       const int64_t off = (t * B + r0) * H;  // row r0 of step t in (T,B,H)
@@ -75,7 +77,7 @@ Forward recur_forward(at::Tensor gates, const at::Tensor& h0, const at::Tensor& 
       const float* c_prev = t ? cs + off - B * H : c0p + r0 * H;
       float* gt = g + (t * B + r0) * G;
       // gates_t (rows,4H) += h_{t-1} (rows,H) @ w_hh^T (H,4H)
-      kernels::sgemm(false, true, rows, G, H, 1.f, h_prev, H, w, H, 1.f, gt, G);
+      w_t.multiply(rows, h_prev, H, 1.f, gt, G);
       kernels::lstm_gates_forward(rows, H, gt, G, c_prev, H, cs + off, H, tcs + off, H, ys + off,
                                   H);
     }
@@ -127,6 +129,7 @@ Backward recur_backward(AutogradContext* ctx, const at::Tensor& y, const at::Ten
   float* dg = b.d_gates.data_ptr<float>();
   const float* c0p = c0c.data_ptr<float>();
   float* dh0 = b.d_h0.data_ptr<float>();
+  const kernels::PackedMatrix w_p(w, H, /*trans_b=*/false, G, H);  // w_hh (4H,H)
   for_batch_chunks(B, [&](int64_t r0, int64_t rows) {
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t off = (t * B + r0) * H;  // row r0 of step t in (T,B,H)
@@ -136,7 +139,7 @@ Backward recur_backward(AutogradContext* ctx, const at::Tensor& y, const at::Ten
                                    dhs + off, H, dcs + r0 * H, H, dgt, G);
       // dh_{t-1} (rows,H) += d_gates_t (rows,4H) @ w_hh (4H,H)
       float* dh_prev = t ? dhs + off - B * H : dh0 + r0 * H;
-      kernels::sgemm(false, false, rows, H, G, 1.f, dgt, G, w, H, t ? 1.f : 0.f, dh_prev, H);
+      w_p.multiply(rows, dgt, G, t ? 1.f : 0.f, dh_prev, H);
     }
   });
   b.d_c0 = dc;

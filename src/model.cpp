@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "charrnn/dropout.h"
 #include "charrnn/errors.h"
 #include "charrnn/fused_lstm.h"
 
@@ -32,38 +33,36 @@ State CharLSTMImpl::initial_state(int64_t batch) const {
 }
 
 std::pair<torch::Tensor, State> CharLSTMImpl::forward(const torch::Tensor& x, const State& state) {
-  // x: (B,T) int64 → y: (B,T,H)
-  torch::Tensor y;
-  State out;
   if (fused_ && x.device().is_cpu() && head->weight.scalar_type() == torch::kFloat) {
     // Fused CPU kernels, same maths as torch's LSTM (see fused_lstm.h), reading torch's own
     // parameters so optimizer, checkpoints and the CUDA path are unchanged. Like torch's LSTM,
-    // dropout goes on the outputs of every layer but the last.
+    // dropout goes on the outputs of every layer but the last (fast_dropout: same
+    // distribution as torch's, cheaper masks, and it keeps the time-major layout).
     auto params = lstm->named_parameters();
     auto param = [&](const char* name, int k) { return params[name + std::to_string(k)]; };
     const double p = lstm->options.dropout();
     std::vector<torch::Tensor> hs, cs;
+    torch::Tensor y;  // (B,T,H) output of the layer below
     for (int k = 0; k < cfg_.layers; ++k) {
       auto w_ih = param("weight_ih_l", k), w_hh = param("weight_hh_l", k);
       auto b_ih = param("bias_ih_l", k), b_hh = param("bias_hh_l", k);
       // x: (B,T) bytes for the first layer; y: (B,T,H) from the layer below otherwise.
       auto o = k == 0 ? fused_lstm_layer_bytes(x, state.h[0], state.c[0], w_ih, w_hh, b_ih, b_hh)
-                      : fused_lstm_layer(torch::dropout(y, p, lstm->is_training()), state.h[k],
+                      : fused_lstm_layer(fast_dropout(y, p, is_training()), state.h[k],
                                          state.c[k], w_ih, w_hh, b_ih, b_hh);
       y = o[0];
       hs.push_back(o[1]);
       cs.push_back(o[2]);
     }
-    out = {torch::stack(hs), torch::stack(cs)};
-  } else {
-    // Reference path: one-hot (B,T,256) through torch's LSTM (cuDNN on CUDA).
-    auto onehot = torch::one_hot(x, kVocab).to(torch::kFloat);
-    auto [seq, hc] = lstm->forward(onehot, std::make_tuple(state.h, state.c));
-    y = seq;
-    out = {std::get<0>(hc), std::get<1>(hc)};
+    // logits: (B,T,256)
+    return {head->forward(fast_dropout(y, cfg_.dropout, is_training())),
+            {torch::stack(hs), torch::stack(cs)}};
   }
+  // Reference path: one-hot (B,T,256) through torch's LSTM (cuDNN on CUDA).
+  auto onehot = torch::one_hot(x, kVocab).to(torch::kFloat);
+  auto [seq, hc] = lstm->forward(onehot, std::make_tuple(state.h, state.c));
   // logits: (B,T,256)
-  return {head->forward(drop->forward(y)), out};
+  return {head->forward(drop->forward(seq)), {std::get<0>(hc), std::get<1>(hc)}};
 }
 
 int64_t count_parameters(const CharLSTM& model) {

@@ -34,6 +34,9 @@ bool cpu_has_avx2_fma() {
 
 // ---- scalar reference maths (tails and CPUs without AVX2) ----
 
+// ln(FLT_MIN): exp of anything lower is a denormal or 0; exp_inplace returns 0 there.
+constexpr float kExpUnderflow = -87.33654f;
+
 inline float sigmoid1(float x) { return 1.f / (1.f + std::exp(-x)); }
 
 void gates_forward_row_scalar(int64_t j0, int64_t H, float* g, const float* cp, float* c, float* tc,
@@ -159,7 +162,26 @@ CHARRNN_AVX2 void gates_backward_avx2(int64_t rows, int64_t H, const float* acts
   }
 }
 
+CHARRNN_AVX2 void exp_inplace_avx2(int64_t n, float* x) {
+  const __m256 floor = _mm256_set1_ps(kExpUnderflow);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 keep = _mm256_cmp_ps(v, floor, _CMP_GE_OQ);
+    _mm256_storeu_ps(x + i, _mm256_and_ps(exp8(v), keep));
+  }
+  for (; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
+}
+
 }  // namespace
+
+void exp_inplace(int64_t n, float* x) {
+  if (cpu_has_avx2_fma()) {
+    exp_inplace_avx2(n, x);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
+}
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -32,4 +32,8 @@ void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_
                          int64_t ld_c_prev, const float* dh, int64_t ld_dh, float* dc,
                          int64_t ld_dc, float* dgates, int64_t ld_dgates);
 
+// x[i] = exp(x[i]) for n floats, in place; arguments below -87.33 (where float's normal range
+// ends) give exactly 0. Vectorized like the gate update; the sampler's softmax uses it.
+void exp_inplace(int64_t n, float* x);
+
 }  // namespace charrnn::kernels

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "charrnn/errors.h"
+#include "lstm_kernels.h"
 
 namespace charrnn {
 
@@ -29,9 +30,15 @@ void sampling_distribution(const float* logits, const SampleConfig& cfg, double*
     return;
   }
   // q_i ∝ exp((z_i - max z) / T): every exponent is <= 0 (no overflow) and the largest is
-  // exactly 0 (the sum is >= 1, so it cannot underflow to zero).
+  // exactly 0 (the sum is >= 1, so it cannot underflow to zero). The division is in double
+  // (T may be tiny); the exponentials are float and vectorized, then summed in double.
   const double zmax = logits[best];
-  for (int i = 0; i < kVocab; ++i) probs[i] = std::exp((logits[i] - zmax) / cfg.temperature);
+  alignas(32) std::array<float, kVocab> q;
+  for (int i = 0; i < kVocab; ++i) {
+    q[i] = static_cast<float>(std::max((logits[i] - zmax) / cfg.temperature, -1000.0));
+  }
+  kernels::exp_inplace(kVocab, q.data());
+  for (int i = 0; i < kVocab; ++i) probs[i] = q[i];
 
   const bool top_k = cfg.top_k > 0 && cfg.top_k < kVocab;
   const bool top_p = cfg.top_p < 1.0;

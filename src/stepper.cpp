@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lstm_kernels.h"
+#include "packed_gemm.h"
 
 namespace charrnn {
 
@@ -27,6 +28,8 @@ struct CpuStep {
   at::Tensor gates;               // (B,4H) scratch
   std::vector<at::Tensor> xh;     // L x (B,2H)
   std::vector<at::Tensor> c;      // L x (B,H)
+  // The same weights packed for the small-M products, one per layer plus the head.
+  std::vector<kernels::PackedMatrix> packed;
 
   CpuStep(const CharLSTM& model, int64_t batch) : B(batch) {
     const ModelConfig& cfg = model->config();
@@ -49,6 +52,10 @@ struct CpuStep {
       xh.push_back(at::zeros({B, 2 * H}, at::kFloat));
       c.push_back(at::zeros({B, H}, at::kFloat));
     }
+    const int64_t G = 4 * H;
+    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G);
+    for (const auto& w : w_cat) packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G);
+    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab);
   }
 
   void reset() {
@@ -72,22 +79,20 @@ struct CpuStep {
       float* ck = c[k].data_ptr<float>();
       if (k == 0) {
         // gates (B,4H) = table[bytes] + h_prev (B,H) @ w_hh^T
-        kernels::sgemm(false, true, B, G, H, 1.f, h, ld, w_hh0.data_ptr<float>(), H, 1.f, g, G);
+        packed[0].multiply(B, h, ld, 1.f, g, G);
       } else {
         // input half := h of the layer below; gates = bias + [x | h_prev] (B,2H) @ w_cat^T
         const float* below = xh[k - 1].data_ptr<float>() + H;
         for (int64_t b = 0; b < B; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
         fill_rows(g, bias[k - 1].data_ptr<float>(), G);
-        kernels::sgemm(false, true, B, G, ld, 1.f, x, ld, w_cat[k - 1].data_ptr<float>(), ld, 1.f,
-                       g, G);
+        packed[k].multiply(B, x, ld, 1.f, g, G);
       }
       // c updates in place (each element is read before it is written); h replaces h_prev.
       kernels::lstm_gates_forward(B, H, g, G, ck, H, ck, H, nullptr, 0, h, ld);
     }
     // logits (B,256) = b_head + h_top (B,H) @ w_head^T
     fill_rows(logits, b_head.data_ptr<float>(), kVocab);
-    kernels::sgemm(false, true, B, kVocab, H, 1.f, xh[L - 1].data_ptr<float>() + H, ld,
-                   w_head.data_ptr<float>(), H, 1.f, logits, kVocab);
+    packed[L].multiply(B, xh[L - 1].data_ptr<float>() + H, ld, 1.f, logits, kVocab);
   }
 };
 

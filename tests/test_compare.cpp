@@ -142,7 +142,7 @@ TEST(Compare, StreamStatsOnFixedLogits) {
   for (double v : q) h -= v / qsum * std::log(v / qsum);
   EXPECT_NEAR(*st.mean_log_likelihood(), (std::log(std::exp(2.0) / zsum) + std::log(1 / zsum)) / 2,
               1e-9);
-  EXPECT_NEAR(*st.mean_entropy(), h, 1e-9);
+  EXPECT_NEAR(*st.mean_entropy(), h, 1e-6);  // the sampler's exponentials are float
   SampleConfig greedy;
   greedy.temperature = 0;
   StreamStats g;

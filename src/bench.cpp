@@ -11,6 +11,7 @@
 #include "charrnn/device.h"
 #include "charrnn/errors.h"
 #include "charrnn/generate.h"
+#include "charrnn/precision.h"
 #include "charrnn/train_step.h"
 
 namespace charrnn {
@@ -45,6 +46,8 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   }
   if (cfg.batch < 1 || cfg.seq_len < 1) throw InputError("--batch and --seq-len must be >= 1");
   const auto device = resolve_device(cfg.device);
+  const Precision precision = parse_precision(cfg.precision);
+  check_precision(precision, device);
   configure_threads(cfg.threads);
   const int threads = at::get_num_threads();
 
@@ -58,14 +61,16 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   auto x = torch::randint(0, kVocab, {cfg.batch, cfg.seq_len}, torch::kLong).to(device);
   auto y = torch::randint(0, kVocab, {cfg.batch, cfg.seq_len}, torch::kLong).to(device);
   State state = model->initial_state(cfg.batch);
-  for (int i = 0; i < cfg.warmup; ++i) train_step(model, opt, x, y, state, 5.0);
+  LossScaler scaler(precision == Precision::kFp16);
+  auto step = [&] { train_step(model, opt, x, y, state, 5.0, {}, precision, &scaler); };
+  for (int i = 0; i < cfg.warmup; ++i) step();
 
   BenchResult r;
   std::vector<double> train_rates, b1, b16;
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
     // item() inside each step synchronises any device, so the clock sees the work.
-    for (int i = 0; i < cfg.steps; ++i) train_step(model, opt, x, y, state, 5.0);
+    for (int i = 0; i < cfg.steps; ++i) step();
     train_rates.push_back(static_cast<double>(cfg.steps) * cfg.batch * cfg.seq_len / seconds(t0));
   }
   model->eval();

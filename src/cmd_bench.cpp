@@ -26,6 +26,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--seq-len", o->seq_len, "Training BPTT length T");
   cmd->add_option("--threads", o->threads, "CPU threads for training and batch-16 sampling (0 = all cores)");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--precision", o->precision, "CUDA training: fp32, bf16 or fp16");
   cmd->add_option("--warmup", o->warmup, "Untimed training steps first");
   cmd->add_option("--steps", o->steps, "Timed training steps per repeat");
   cmd->add_option("--repeats", o->repeats, "Repeats (min/median/max)");
@@ -42,6 +43,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                                   {"seq_len", o->seq_len},
                                   {"threads", r.threads},
                                   {"device", r.device},
+                                  {"precision", o->precision},
                                   {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
                                   {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
                                   {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},

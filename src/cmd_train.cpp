@@ -93,6 +93,7 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
   if (given("--time-limit")) merged.time_limit = o.train.time_limit;
   if (given("--threads")) merged.threads = o.train.threads;
   if (given("--device")) merged.device = o.train.device;
+  if (given("--precision")) merged.precision = o.train.precision;
   if (given("--eval-every")) merged.eval_every = o.train.eval_every;
   if (given("--log-every")) merged.log_every = o.train.log_every;
   if (given("--no-fused")) merged.fused = o.train.fused;
@@ -129,6 +130,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--eval-every", t.eval_every, "Validate and checkpoint every N steps");
   cmd->add_option("--log-every", t.log_every, "Log the training loss every N steps");
   cmd->add_option("--device", t.device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--precision", t.precision,
+                  "CUDA: fp32, or bf16/fp16 mixed precision (fp16 with loss scaling)");
   cmd->add_flag("--resume", t.resume, "Continue the run in --out from its latest checkpoint");
   cmd->add_flag("--no-fused{false}", t.fused, "Use torch's LSTM instead of the fused CPU kernels");
   cmd->add_flag("--json", o->json, "Print a JSON summary on stdout at the end");

@@ -43,6 +43,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"eval_every", c.eval_every},
           {"log_every", c.log_every},
           {"device", c.device},
+          {"precision", c.precision},
           {"fused", c.fused}};
 }
 
@@ -79,6 +80,8 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   c.log_every = field<int64_t>(j, "log_every");
   c.device = field<std::string>(j, "device");
   c.fused = field<bool>(j, "fused");
+  // Runs from before --precision existed were float32.
+  c.precision = j.contains("precision") ? field<std::string>(j, "precision") : "fp32";
   if (c.batch < 1 || c.seq_len < 1) throw InputError("training configuration out of range");
   return c;
 }

@@ -20,6 +20,7 @@
 #include "charrnn/evaluate.h"
 #include "charrnn/fault_injection.h"
 #include "charrnn/model.h"
+#include "charrnn/precision.h"
 #include "charrnn/progress_line.h"
 #include "charrnn/run_dir.h"
 #include "charrnn/train_step.h"
@@ -57,6 +58,7 @@ void validate(const ModelConfig& m, const TrainConfig& c) {
   require(c.time_limit >= 0, "--time-limit must be >= 0 seconds (0 = no limit)");
   require(c.eval_every >= 1, "--eval-every must be at least 1");
   require(c.log_every >= 1, "--log-every must be at least 1");
+  parse_precision(c.precision);  // throws on a bad name
 }
 
 // char-rnn's schedule: full rate for lr_decay_after epochs, then × lr_decay per epoch.
@@ -107,6 +109,8 @@ void request_stop(int signo) { g_stop_signal.store(signo); }
 TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
   validate(model_cfg, cfg);
   const auto device = resolve_device(cfg.device);
+  const Precision precision = parse_precision(cfg.precision);
+  check_precision(precision, device);
   configure_threads(cfg.threads);
 
   // Read and check all input before touching the run folder.
@@ -196,8 +200,8 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
       cfg.max_steps > 0 ? std::min<int64_t>(cfg.max_steps, cfg.epochs * nb) : cfg.epochs * nb;
   spdlog::info("corpus: {} bytes from {} file(s); train {} / val {} bytes; {} steps per epoch",
                corpus.size, corpus.files.size(), split.train.size, split.val.size, nb);
-  spdlog::info("model: {} layers x {} hidden, {} parameters, device {}", model_cfg.layers,
-               model_cfg.hidden, count_parameters(model), device.str());
+  spdlog::info("model: {} layers x {} hidden, {} parameters, device {}, {}", model_cfg.layers,
+               model_cfg.hidden, count_parameters(model), device.str(), precision_name(precision));
 
   const auto session_start = Clock::now();
   const double elapsed_before = progress.elapsed;
@@ -209,6 +213,8 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
   int64_t saved_step = -1;
   int faults = 0;  // consecutive NaN/Inf faults since the last good checkpoint
   FaultInjection inject = FaultInjection::from_env();
+  // fp16 only. Its scale is not checkpointed: a resumed run re-finds it within a few steps.
+  LossScaler scaler(precision == Precision::kFp16);
   ProgressLine line;
 
   auto elapsed = [&] { return elapsed_before + seconds_since(session_start); };
@@ -321,8 +327,12 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     const StepOutcome step = train_step(
         model, opt, x, y, state, cfg.grad_clip,
         {inject.fire(FaultInjection::Kind::kLossNaN, this_step),
-         inject.fire(FaultInjection::Kind::kGradInf, this_step)});
-    if (!step.stepped()) {
+         inject.fire(FaultInjection::Kind::kGradInf, this_step)},
+        precision, &scaler);
+    if (step.overflow) {
+      spdlog::debug("step {}: fp16 gradients overflowed; update skipped, loss scale now {}",
+                    this_step, scaler.scale());
+    } else if (!step.stepped()) {
       roll_back(std::isfinite(step.loss)
                     ? "the gradient norm became " + std::to_string(step.grad_norm)
                     : "the training loss became " + std::to_string(step.loss),

@@ -13,6 +13,7 @@ struct BenchConfig {
   int seq_len = 50;             // training BPTT length T
   int threads = 0;              // training and batch-16 sampling threads; 0 = all cores
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  std::string precision = "fp32";  // CUDA only: fp32 | bf16 | fp16 training
   bool fused = true;            // CPU: fused LSTM kernels (false = torch::nn::LSTM)
   int warmup = 5;               // untimed steps before measuring
   int steps = 20;               // training steps per repeat

@@ -33,6 +33,7 @@ struct TrainConfig {
   int64_t log_every = 100;          // train-loss record in metrics.jsonl every N steps
   bool resume = false;              // continue the run in `out` from its latest checkpoint
   std::string device = "auto";      // auto | cpu | cuda | cuda:N
+  std::string precision = "fp32";   // CUDA only: fp32 | bf16 | fp16 autocast (precision.h)
   bool fused = true;                // CPU: use the fused LSTM kernels (same maths, faster)
 };
 

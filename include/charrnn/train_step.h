@@ -3,6 +3,7 @@
 #include <torch/optim/adam.h>
 
 #include "charrnn/model.h"
+#include "charrnn/precision.h"
 
 namespace charrnn {
 
@@ -13,17 +14,21 @@ struct StepFaults {
 };
 
 struct StepOutcome {
-  double loss = 0;       // mean cross-entropy per byte (nats)
-  double grad_norm = 0;  // global gradient L2 norm before clipping (NaN if never computed)
-  bool stepped() const;  // both finite: the optimizer stepped and the state advanced
+  double loss = 0;        // mean cross-entropy per byte (nats)
+  double grad_norm = 0;   // global gradient L2 norm before clipping (NaN if never computed)
+  bool overflow = false;  // fp16 loss scaling: gradients overflowed, update skipped (normal)
+  bool stepped() const;   // both finite: the optimizer stepped and the state advanced
 };
 
-// x, y: (B,T) int64 on the model's device. Runs forward from `state`, backward, clips the
-// global gradient norm to `grad_clip` (0 = off) and steps `opt`. A non-finite loss or gradient
-// norm stops it before the weights change (the caller decides what to do); otherwise `state`
-// becomes the final state, detached.
+// x, y: (B,T) int64 on the model's device. Runs forward from `state` (autocast to `precision`
+// on CUDA), backward, clips the global gradient norm to `grad_clip` (0 = off) and steps `opt`.
+// With a `scaler` (fp16) the loss is scaled before backward and the gradients unscaled after;
+// an overflow while the scale can still halve skips the update and advances `state`
+// (outcome.overflow). Any other non-finite loss or gradient norm stops it before the weights
+// change (the caller decides what to do); otherwise `state` becomes the final state, detached.
 StepOutcome train_step(CharLSTM& model, torch::optim::Adam& opt, const torch::Tensor& x,
                        const torch::Tensor& y, State& state, double grad_clip,
-                       StepFaults faults = {});
+                       StepFaults faults = {}, Precision precision = Precision::kFp32,
+                       LossScaler* scaler = nullptr);
 
 }  // namespace charrnn

@@ -92,6 +92,7 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
   if (given("--max-steps")) merged.max_steps = o.train.max_steps;
   if (given("--time-limit")) merged.time_limit = o.train.time_limit;
   if (given("--threads")) merged.threads = o.train.threads;
+  if (given("--val-max-bytes")) merged.val_max_bytes = o.train.val_max_bytes;
   if (given("--device")) merged.device = o.train.device;
   if (given("--precision")) merged.precision = o.train.precision;
   if (given("--eval-every")) merged.eval_every = o.train.eval_every;
@@ -113,6 +114,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", t.data, "Corpus: a file, or a folder (every file, sorted, concatenated)");
   cmd->add_option("--out", t.out, "Run folder for checkpoints, metrics.jsonl and config.json");
   cmd->add_option("--val-frac", t.val_frac, "Last fraction of the corpus held out for validation");
+  cmd->add_option("--val-max-bytes", t.val_max_bytes,
+                  "Validate on at most the first N held-out bytes (0 = all of them)");
   cmd->add_option("--layers", m.layers, "LSTM layers");
   cmd->add_option("--hidden", m.hidden, "LSTM units per layer");
   cmd->add_option("--dropout", m.dropout, "Dropout between layers and before the output (0 = off)");

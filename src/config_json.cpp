@@ -29,6 +29,7 @@ nlohmann::json to_json(const TrainConfig& c) {
   return {{"data", c.data},
           {"out", c.out},
           {"val_frac", c.val_frac},
+          {"val_max_bytes", c.val_max_bytes},
           {"batch", c.batch},
           {"seq_len", c.seq_len},
           {"lr", c.lr},
@@ -65,6 +66,8 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   c.data = field<std::string>(j, "data");
   c.out = field<std::string>(j, "out");
   c.val_frac = field<double>(j, "val_frac");
+  // Runs from before --val-max-bytes existed validated on the whole split: keep their curves.
+  c.val_max_bytes = j.contains("val_max_bytes") ? field<int64_t>(j, "val_max_bytes") : 0;
   c.batch = field<int>(j, "batch");
   c.seq_len = field<int>(j, "seq_len");
   c.lr = field<double>(j, "lr");

@@ -649,6 +649,8 @@ TEST_F(BadInputs, TrainFlagValues) {
            {"--lr-decay 0", "--lr-decay"},
            {"--lr-decay-after -1", "--lr-decay-after"},
            {"--val-frac -0.1", "--val-frac"},
+           {"--val-max-bytes -5", "--val-max-bytes"},
+           {"--precision fp64", "--precision"},
            {"--seed banana", "banana"},
            {"--bogus 3", "--bogus"},
        }) {

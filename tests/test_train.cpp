@@ -118,3 +118,22 @@ TEST(Train, TimeLimitStopsTheRunAndStillCheckpoints) {
   EXPECT_EQ(load_checkpoint(dir / "t/latest.ckpt").progress.step, s.steps);
   EXPECT_TRUE(std::filesystem::exists(dir / "t/best.ckpt"));
 }
+
+TEST(Train, ValidationUsesAtMostValMaxBytes) {
+  TempDir dir;
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(30000));
+  TrainConfig t = small_run(dir, "run", 5);
+  t.val_max_bytes = 800;  // of 3000 held-out bytes
+  train(small_model(), t);
+  const auto ck = load_checkpoint(dir / "run/latest.ckpt");
+  CharLSTM model = restore_model(ck);
+  const Corpus corpus = read_corpus(t.data);
+  const Split split = split_corpus(corpus.view(), t.val_frac);
+  ASSERT_EQ(split.val.size, 3000u);
+  ByteView prefix = split.val;
+  prefix.size = 800;
+  const double capped = evaluate(model, prefix, t.batch, t.seq_len).nats_per_byte;
+  const double whole = evaluate(model, split.val, t.batch, t.seq_len).nats_per_byte;
+  EXPECT_NEAR(ck.progress.last_val, capped, 1e-9);
+  EXPECT_GT(std::abs(ck.progress.last_val - whole), 1e-6);  // the cap changed what was scored
+}

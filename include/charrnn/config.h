@@ -18,6 +18,7 @@ struct TrainConfig {
   std::string data;                 // corpus file or folder (every regular file, sorted)
   std::string out = "models/default";  // run folder: checkpoints, metrics.jsonl, config.json
   double val_frac = 0.1;            // last fraction of the corpus held out for validation
+  int64_t val_max_bytes = 1 << 20;  // validate on at most the first N held-out bytes; 0 = all
   int batch = 50;                   // B contiguous streams
   int seq_len = 50;                 // T bytes per stream per step (truncated BPTT length)
   double lr = 2e-3;                 // Adam learning rate

@@ -29,12 +29,9 @@ EvalResult evaluate(CharLSTM& model, ByteView data, int batch, int seq_len, cons
   int64_t count = 0;
   for (int64_t k = 0; k < batcher.batches_per_epoch(); ++k) {
     auto [x, y] = batcher.get(k);
-    auto [logits, next] = model->forward(x.to(model->device()), state);
+    // Summed cross-entropy over the B*T bytes.
+    auto [loss, next] = model->loss(x.to(model->device()), y, state, /*sum=*/true);
     state = next;
-    // logits: (B,T,256); summed cross-entropy over B*T bytes
-    auto loss = torch::nn::functional::cross_entropy(
-        logits.reshape({-1, kVocab}), y.reshape({-1}).to(logits.device()),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     total += loss.item<double>();
     count += y.numel();
   }

@@ -33,6 +33,27 @@ State CharLSTMImpl::initial_state(int64_t batch) const {
 }
 
 std::pair<torch::Tensor, State> CharLSTMImpl::forward(const torch::Tensor& x, const State& state) {
+  auto [f, next] = features(x, state);
+  // logits: (B,T,256)
+  return {head->forward(f), next};
+}
+
+std::pair<torch::Tensor, State> CharLSTMImpl::loss(const torch::Tensor& x, const torch::Tensor& y,
+                                                   const State& state, bool sum) {
+  auto [f, next] = features(x, state);
+  // f: (B,T,H). Time-major storage: score (T,B,H) so head and loss read it as it lies.
+  const bool time_major = f.transpose(0, 1).is_contiguous();
+  const auto feats = time_major ? f.transpose(0, 1) : f;
+  const auto targets = (time_major ? y.t() : y).reshape({-1}).to(f.device());
+  // logits: (T*B,256) or (B*T,256), rows in the order of targets
+  const auto logits = head->forward(feats).reshape({-1, kVocab});
+  namespace F = torch::nn::functional;
+  auto opts = F::CrossEntropyFuncOptions();
+  if (sum) opts.reduction(torch::kSum);
+  return {F::cross_entropy(logits, targets, opts), next};
+}
+
+std::pair<torch::Tensor, State> CharLSTMImpl::features(const torch::Tensor& x, const State& state) {
   if (fused_ && x.device().is_cpu() && head->weight.scalar_type() == torch::kFloat) {
     // Fused CPU kernels, same maths as torch's LSTM (see fused_lstm.h), reading torch's own
     // parameters so optimizer, checkpoints and the CUDA path are unchanged. Like torch's LSTM,
@@ -54,15 +75,12 @@ std::pair<torch::Tensor, State> CharLSTMImpl::forward(const torch::Tensor& x, co
       hs.push_back(o[1]);
       cs.push_back(o[2]);
     }
-    // logits: (B,T,256)
-    return {head->forward(fast_dropout(y, cfg_.dropout, is_training())),
-            {torch::stack(hs), torch::stack(cs)}};
+    return {fast_dropout(y, cfg_.dropout, is_training()), {torch::stack(hs), torch::stack(cs)}};
   }
   // Reference path: one-hot (B,T,256) through torch's LSTM (cuDNN on CUDA).
   auto onehot = torch::one_hot(x, kVocab).to(torch::kFloat);
   auto [seq, hc] = lstm->forward(onehot, std::make_tuple(state.h, state.c));
-  // logits: (B,T,256)
-  return {head->forward(drop->forward(seq)), {std::get<0>(hc), std::get<1>(hc)}};
+  return {drop->forward(seq), {std::get<0>(hc), std::get<1>(hc)}};
 }
 
 int64_t count_parameters(const CharLSTM& model) {

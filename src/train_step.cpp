@@ -19,11 +19,11 @@ StepOutcome train_step(CharLSTM& model, torch::optim::Adam& opt, const torch::Te
   State next;
   {
     AutocastScope autocast(precision);
-    auto [logits, after] = model->forward(x, state);
+    // Mean cross-entropy per byte (nats); autocast computes it in float32.
+    auto [l, after] = model->loss(x, y, state);
+    loss = l;
     // The carried state stays float32 whatever autocast computed it in (checkpoints hold it).
     next = {after.h.to(torch::kFloat), after.c.to(torch::kFloat)};
-    // logits: (B,T,256) → mean cross-entropy per byte (nats); autocast computes it in float32.
-    loss = torch::nn::functional::cross_entropy(logits.reshape({-1, kVocab}), y.reshape({-1}));
   }
   if (faults.loss_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
   out.loss = loss.item<double>();

@@ -128,3 +128,45 @@ TEST(Model, DropoutOnlyInTrainMode) {
   auto d = m->forward(x, m->initial_state(2)).first;
   EXPECT_FALSE(torch::allclose(a, d, 1e-4, 1e-4));
 }
+
+TEST(Model, LossEqualsCrossEntropyOfForwardWithGradients) {
+  // loss() scores the fused path's features in (T,B) order; it must be the same number, with
+  // the same gradients, as cross_entropy(forward()), on both paths, with dropout active.
+  for (bool fused : {true, false}) {
+    for (bool sum : {false, true}) {
+      ModelConfig c;
+      c.hidden = 20;
+      c.dropout = 0.3;
+      torch::manual_seed(4);
+      CharLSTM m(c);
+      m->set_fused(fused);
+      m->train();
+      const auto x = torch::randint(0, 256, {5, 7}, torch::kLong);
+      const auto y = torch::randint(0, 256, {5, 7}, torch::kLong);
+      const State s0 = m->initial_state(5);
+
+      torch::manual_seed(17);  // same dropout masks for both computations
+      auto [l1, st1] = m->loss(x, y, s0, sum);
+      l1.backward();
+      std::vector<torch::Tensor> g1;
+      for (auto& p : m->parameters()) {
+        g1.push_back(p.grad().clone());
+        p.mutable_grad().zero_();
+      }
+      torch::manual_seed(17);
+      auto [logits, st2] = m->forward(x, s0);
+      auto opts = torch::nn::functional::CrossEntropyFuncOptions();
+      if (sum) opts.reduction(torch::kSum);
+      auto l2 = torch::nn::functional::cross_entropy(logits.reshape({-1, 256}), y.reshape({-1}),
+                                                     opts);
+      l2.backward();
+      SCOPED_TRACE(std::string(fused ? "fused" : "reference") + (sum ? ", sum" : ", mean"));
+      const double v1 = l1.item<double>(), v2 = l2.item<double>();
+      EXPECT_NEAR(v1, v2, 1e-5 * std::abs(v2));
+      EXPECT_TRUE(torch::allclose(st1.h, st2.h) && torch::allclose(st1.c, st2.c));
+      const auto params = m->parameters();
+      for (size_t i = 0; i < params.size(); ++i)
+        EXPECT_TRUE(torch::allclose(g1[i], params[i].grad(), 1e-5, 1e-6)) << "parameter " << i;
+    }
+  }
+}

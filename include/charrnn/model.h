@@ -26,6 +26,13 @@ class CharLSTMImpl : public torch::nn::Module {
   // Dropout is active in train() mode only (between LSTM layers and before the head).
   std::pair<torch::Tensor, State> forward(const torch::Tensor& x, const State& state);
 
+  // Cross-entropy of predicting y (B,T) int64 from x (B,T), in nats: the mean per byte, or the
+  // sum with `sum`; and the state after the last step. Equal to cross_entropy(forward(x), y),
+  // but the fused path's time-major features are scored in (T,B) order, so nothing is reordered
+  // or copied on the way to the loss.
+  std::pair<torch::Tensor, State> loss(const torch::Tensor& x, const torch::Tensor& y,
+                                       const State& state, bool sum = false);
+
   // Zero state for `batch` streams on the model's device. h, c: (L,B,H).
   State initial_state(int64_t batch) const;
 
@@ -41,6 +48,10 @@ class CharLSTMImpl : public torch::nn::Module {
   torch::nn::Linear head{nullptr};   // H → 256 logits
 
  private:
+  // The LSTM stack and the dropout before the head: (B,T) bytes → (B,T,H) features (stored
+  // time-major on the fused path) and the final state.
+  std::pair<torch::Tensor, State> features(const torch::Tensor& x, const State& state);
+
   ModelConfig cfg_;
   bool fused_ = true;
 };

@@ -8,6 +8,7 @@ without charrnn; charrnn is measured against it on the same machine, in the same
 
   peer_pytorch.py train --data FILE --time-limit 600      # quality: val nats/byte after S seconds
   peer_pytorch.py bench --hidden 128                      # speed: train chars/s, sample bytes/s
+  ... --device cuda [--precision bf16|fp16]               # on a GPU (torch.autocast, GradScaler)
 Prints one JSON object on stdout.
 """
 import argparse
@@ -45,17 +46,36 @@ def streams(data, batch, seq_len):
 
 def zero_state(model, batch):
     shape = (model.lstm.num_layers, batch, model.lstm.hidden_size)
-    return torch.zeros(shape), torch.zeros(shape)
+    device = model.head.weight.device
+    return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
 
 
-def train_step(model, opt, x, y, state, clip):
-    logits, state = model(x, state)
-    loss = F.cross_entropy(logits.reshape(-1, 256), y.reshape(-1))
-    opt.zero_grad()
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), clip)
-    opt.step()
-    return loss.item(), (state[0].detach(), state[1].detach())
+DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class Step:
+    """One training step as a PyTorch user writes it, with autocast and GradScaler on a GPU."""
+
+    def __init__(self, model, opt, clip, precision):
+        self.model, self.opt, self.clip = model, opt, clip
+        self.dtype = DTYPES[precision]
+        fp16 = precision == "fp16"
+        if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+            self.scaler = torch.amp.GradScaler("cuda", enabled=fp16)
+        else:
+            self.scaler = torch.cuda.amp.GradScaler(enabled=fp16)
+
+    def __call__(self, x, y, state):
+        with torch.autocast("cuda", dtype=self.dtype or torch.float16, enabled=self.dtype is not None):
+            logits, state = self.model(x, state)
+            loss = F.cross_entropy(logits.reshape(-1, 256).float(), y.reshape(-1))
+        self.opt.zero_grad()
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.opt)
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        return loss.item(), (state[0].detach().float(), state[1].detach().float())
 
 
 @torch.no_grad()
@@ -76,19 +96,20 @@ def evaluate(model, data, batch, seq_len):
 
 def cmd_train(a):
     raw = open(a.data, "rb").read()
-    data = torch.frombuffer(bytearray(raw), dtype=torch.uint8).long()
+    data = torch.frombuffer(bytearray(raw), dtype=torch.uint8).long().to(a.device)
     n_val = round(len(data) * a.val_frac)
     train, val = data[:len(data) - n_val], data[len(data) - n_val:]
     torch.manual_seed(a.seed)
-    model = CharLSTM(a.layers, a.hidden, a.dropout)
+    model = CharLSTM(a.layers, a.hidden, a.dropout).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    step_fn = Step(model, opt, a.grad_clip, a.precision)
     rows, nb = streams(train, a.batch, a.seq_len)
     t0, step, epoch, log = time.time(), 0, 0, []
     while time.time() - t0 < a.time_limit:
         state = zero_state(model, a.batch)
         for k in range(nb):
             chunk = rows[:, k * a.seq_len:(k + 1) * a.seq_len + 1]
-            loss, state = train_step(model, opt, chunk[:, :-1], chunk[:, 1:], state, a.grad_clip)
+            loss, state = step_fn(chunk[:, :-1], chunk[:, 1:], state)
             step += 1
             if step % a.eval_every == 0:
                 v = evaluate(model, val, a.batch, a.seq_len)
@@ -111,24 +132,26 @@ def summary(xs):
 
 def cmd_bench(a):
     torch.manual_seed(0)
-    model = CharLSTM(a.layers, a.hidden, a.dropout)
+    model = CharLSTM(a.layers, a.hidden, a.dropout).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    x = torch.randint(0, 256, (a.batch, a.seq_len))
-    y = torch.randint(0, 256, (a.batch, a.seq_len))
+    step_fn = Step(model, opt, 5.0, a.precision)
+    x = torch.randint(0, 256, (a.batch, a.seq_len), device=a.device)
+    y = torch.randint(0, 256, (a.batch, a.seq_len), device=a.device)
     state = zero_state(model, a.batch)
     for _ in range(a.warmup):
-        _, state = train_step(model, opt, x, y, state, 5.0)
+        _, state = step_fn(x, y, state)
     train_rates = []
     for _ in range(a.repeats):
         t = time.perf_counter()
         for _ in range(a.steps):
-            _, state = train_step(model, opt, x, y, state, 5.0)
+            _, state = step_fn(x, y, state)
         train_rates.append(a.steps * a.batch * a.seq_len / (time.perf_counter() - t))
 
     def sample_rate(batch, n):
         model.eval()
         with torch.inference_mode():
-            s, byte = zero_state(model, batch), torch.zeros(batch, 1, dtype=torch.long)
+            s = zero_state(model, batch)
+            byte = torch.zeros(batch, 1, dtype=torch.long, device=a.device)
             t = time.perf_counter()
             for _ in range(n):
                 logits, s = model(byte, s)
@@ -144,7 +167,8 @@ def cmd_bench(a):
     s16 = [sample_rate(16, a.sample_bytes) for _ in range(a.repeats)]
     print(json.dumps({"impl": "pytorch-python", "torch": torch.__version__,
                       "layers": a.layers, "hidden": a.hidden, "batch": a.batch,
-                      "seq_len": a.seq_len, "threads": a.threads,
+                      "seq_len": a.seq_len, "threads": a.threads, "device": a.device,
+                      "precision": a.precision,
                       "train_chars_per_sec": summary(train_rates),
                       "sample_b1_bytes_per_sec": summary(s1),
                       "sample_b16_bytes_per_sec": summary(s16)}))
@@ -161,6 +185,9 @@ def main():
         s.add_argument("--batch", type=int, default=50)
         s.add_argument("--seq-len", type=int, default=50)
         s.add_argument("--threads", type=int, default=2)
+        s.add_argument("--device", default="cpu", help="cpu or cuda")
+        s.add_argument("--precision", default="fp32", choices=sorted(DTYPES),
+                       help="cuda only: bf16/fp16 under torch.autocast (fp16 with GradScaler)")
     t = sub.choices["train"]
     t.add_argument("--data", required=True)
     t.add_argument("--time-limit", type=float, default=600)
@@ -175,6 +202,8 @@ def main():
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--sample-bytes", type=int, default=2000)
     a = p.parse_args()
+    if a.precision != "fp32" and not a.device.startswith("cuda"):
+        p.error("--precision bf16/fp16 needs --device cuda")
     torch.set_num_threads(a.threads)
     {"train": cmd_train, "bench": cmd_bench}[a.cmd](a)
 

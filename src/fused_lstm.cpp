@@ -53,9 +53,10 @@ struct Forward {
   at::Tensor y, h_last, c_last, gates, c, tanh_c;
 };
 
-// Runs the recurrence. `gates` arrives holding x_t W_ih^T + b_ih + b_hh for every step.
-Forward recur_forward(at::Tensor gates, const at::Tensor& h0, const at::Tensor& c0,
-                      const at::Tensor& w_hh) {
+// Runs the recurrence. `gates` arrives holding every step's input term x_t W_ih^T, plus the
+// biases when `bias` is null; otherwise bias (4H) = b_ih + b_hh is added in the gate update.
+Forward recur_forward(at::Tensor gates, const float* bias, const at::Tensor& h0,
+                      const at::Tensor& c0, const at::Tensor& w_hh) {
   const int64_t T = gates.size(0), B = gates.size(1), H = w_hh.size(1), G = 4 * H;
   const at::Tensor h0c = h0.contiguous(), c0c = c0.contiguous(), whh = w_hh.contiguous();
   Forward f;
@@ -78,8 +79,8 @@ Forward recur_forward(at::Tensor gates, const at::Tensor& h0, const at::Tensor& 
       float* gt = g + (t * B + r0) * G;
       // gates_t (rows,4H) += h_{t-1} (rows,H) @ w_hh^T (H,4H)
       w_t.multiply(rows, h_prev, H, 1.f, gt, G);
-      kernels::lstm_gates_forward(rows, H, gt, G, c_prev, H, cs + off, H, tcs + off, H, ys + off,
-                                  H);
+      kernels::lstm_gates_forward(rows, H, gt, G, bias, c_prev, H, cs + off, H, tcs + off, H,
+                                  ys + off, H);
     }
   });
   f.h_last = f.y.select(1, T - 1).clone();
@@ -167,11 +168,13 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     // xt: (T,B,I); free when x came from a previous fused layer (time-major storage).
     const at::Tensor xt = x.transpose(0, 1).contiguous();
     const at::Tensor wih = w_ih.contiguous();
-    // gates (T*B,4H) = bias + xt @ w_ih^T: every step's input projection in one GEMM.
-    at::Tensor gates = (b_ih + b_hh).expand({T, B, G}).contiguous();
+    // gates (T*B,4H) = xt @ w_ih^T: every step's input projection in one GEMM. The biases are
+    // added in the gate update, which reads the gates anyway.
+    at::Tensor gates = at::empty({T, B, G}, xt.options());
     kernels::sgemm(false, true, T * B, G, I, 1.f, xt.data_ptr<float>(), I, wih.data_ptr<float>(), I,
-                   1.f, gates.data_ptr<float>(), G);
-    Forward f = recur_forward(std::move(gates), h0, c0, w_hh);
+                   0.f, gates.data_ptr<float>(), G);
+    const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
+    Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh);
     save(ctx, f);
     ctx->save_for_backward({x, h0, c0, w_ih, w_hh, f.y});
     ctx->set_materialize_grads(false);
@@ -224,7 +227,7 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
         TORCH_CHECK(v >= 0 && v < V, "fused_lstm_layer_bytes: byte ", v, " outside [0,", V, ")");
         std::memcpy(g + (t * B + b) * G, tab + v * G, G * sizeof(float));
       }
-    Forward f = recur_forward(std::move(gates), h0, c0, w_hh);
+    Forward f = recur_forward(std::move(gates), nullptr, h0, c0, w_hh);  // the table has the biases
     save(ctx, f);
     ctx->save_for_backward({bytes, h0, c0, w_ih, w_hh, f.y});
     ctx->set_materialize_grads(false);

@@ -39,11 +39,13 @@ constexpr float kExpUnderflow = -87.33654f;
 
 inline float sigmoid1(float x) { return 1.f / (1.f + std::exp(-x)); }
 
-void gates_forward_row_scalar(int64_t j0, int64_t H, float* g, const float* cp, float* c, float* tc,
-                              float* h) {
+void gates_forward_row_scalar(int64_t j0, int64_t H, float* g, const float* bias, const float* cp,
+                              float* c, float* tc, float* h) {
+  auto b = [&](int64_t k) { return bias ? bias[k] : 0.f; };
   for (int64_t j = j0; j < H; ++j) {
-    const float i = sigmoid1(g[j]), f = sigmoid1(g[H + j]), gg = std::tanh(g[2 * H + j]),
-                o = sigmoid1(g[3 * H + j]);
+    const float i = sigmoid1(g[j] + b(j)), f = sigmoid1(g[H + j] + b(H + j)),
+                gg = std::tanh(g[2 * H + j] + b(2 * H + j)),
+                o = sigmoid1(g[3 * H + j] + b(3 * H + j));
     const float cj = f * cp[j] + i * gg, tcj = std::tanh(cj);
     g[j] = i, g[H + j] = f, g[2 * H + j] = gg, g[3 * H + j] = o;
     c[j] = cj;
@@ -101,9 +103,16 @@ CHARRNN_AVX2 inline __m256 tanh8(__m256 x) {
   return _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.f), _mm256_add_ps(one, e)));
 }
 
+// Eight pre-activations from position k of a gates row, with the bias when there is one.
+CHARRNN_AVX2 inline __m256 pre_activation8(const float* g, const float* bias, int64_t k) {
+  const __m256 v = _mm256_loadu_ps(g + k);
+  return bias ? _mm256_add_ps(v, _mm256_loadu_ps(bias + k)) : v;
+}
+
 CHARRNN_AVX2 void gates_forward_avx2(int64_t rows, int64_t H, float* gates, int64_t ldg,
-                                     const float* c_prev, int64_t ldcp, float* c, int64_t ldc,
-                                     float* tanh_c, int64_t ldtc, float* h, int64_t ldh) {
+                                     const float* bias, const float* c_prev, int64_t ldcp, float* c,
+                                     int64_t ldc, float* tanh_c, int64_t ldtc, float* h,
+                                     int64_t ldh) {
   for (int64_t r = 0; r < rows; ++r) {
     float* g = gates + r * ldg;
     const float* cp = c_prev + r * ldcp;
@@ -112,10 +121,10 @@ CHARRNN_AVX2 void gates_forward_avx2(int64_t rows, int64_t H, float* gates, int6
     float* hr = h + r * ldh;
     int64_t j = 0;
     for (; j + 8 <= H; j += 8) {
-      const __m256 i = sigmoid8(_mm256_loadu_ps(g + j));
-      const __m256 f = sigmoid8(_mm256_loadu_ps(g + H + j));
-      const __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * H + j));
-      const __m256 o = sigmoid8(_mm256_loadu_ps(g + 3 * H + j));
+      const __m256 i = sigmoid8(pre_activation8(g, bias, j));
+      const __m256 f = sigmoid8(pre_activation8(g, bias, H + j));
+      const __m256 gg = tanh8(pre_activation8(g, bias, 2 * H + j));
+      const __m256 o = sigmoid8(pre_activation8(g, bias, 3 * H + j));
       const __m256 cj = _mm256_fmadd_ps(f, _mm256_loadu_ps(cp + j), _mm256_mul_ps(i, gg));
       const __m256 tcj = tanh8(cj);
       _mm256_storeu_ps(g + j, i);
@@ -126,7 +135,7 @@ CHARRNN_AVX2 void gates_forward_avx2(int64_t rows, int64_t H, float* gates, int6
       if (tcr) _mm256_storeu_ps(tcr + j, tcj);
       _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, tcj));
     }
-    gates_forward_row_scalar(j, H, g, cp, cr, tcr, hr);
+    gates_forward_row_scalar(j, H, g, bias, cp, cr, tcr, hr);
   }
 }
 
@@ -200,16 +209,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 }
 
 void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,
-                        const float* c_prev, int64_t ld_c_prev, float* c, int64_t ld_c,
-                        float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h) {
+                        const float* bias, const float* c_prev, int64_t ld_c_prev, float* c,
+                        int64_t ld_c, float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h) {
   if (cpu_has_avx2_fma()) {
-    gates_forward_avx2(rows, hidden, gates, ld_gates, c_prev, ld_c_prev, c, ld_c, tanh_c, ld_tanh_c,
-                       h, ld_h);
+    gates_forward_avx2(rows, hidden, gates, ld_gates, bias, c_prev, ld_c_prev, c, ld_c, tanh_c,
+                       ld_tanh_c, h, ld_h);
     return;
   }
   for (int64_t r = 0; r < rows; ++r)
-    gates_forward_row_scalar(0, hidden, gates + r * ld_gates, c_prev + r * ld_c_prev, c + r * ld_c,
-                             tanh_c ? tanh_c + r * ld_tanh_c : nullptr, h + r * ld_h);
+    gates_forward_row_scalar(0, hidden, gates + r * ld_gates, bias, c_prev + r * ld_c_prev,
+                             c + r * ld_c, tanh_c ? tanh_c + r * ld_tanh_c : nullptr, h + r * ld_h);
 }
 
 void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_t ld_acts,

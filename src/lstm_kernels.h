@@ -14,13 +14,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // Forward gate update for `rows` independent rows, PyTorch gate order (i, f, g, o).
-// gates: (rows,4H) pre-activations (x W_ih^T + h W_hh^T + b), overwritten with the
+// gates: (rows,4H) pre-activations (x W_ih^T + h W_hh^T), overwritten with the
 //        activations sigmoid(i), sigmoid(f), tanh(g), sigmoid(o) that backward needs.
+// bias: (4H) added to every row's pre-activations first, or null when gates include it (adding
+//       it here saves a pass over the gates).
 // c_prev: (rows,H). c, tanh_c, h: (rows,H) outputs; tanh_c may be null.
 // c = f * c_prev + i * g;  h = o * tanh(c).
 void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,
-                        const float* c_prev, int64_t ld_c_prev, float* c, int64_t ld_c,
-                        float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h);
+                        const float* bias, const float* c_prev, int64_t ld_c_prev, float* c,
+                        int64_t ld_c, float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h);
 
 // Backward of lstm_gates_forward for `rows` rows.
 // acts: (rows,4H) activations saved by forward; tanh_c, c_prev: (rows,H).

@@ -15,11 +15,10 @@ CharLSTMImpl::CharLSTMImpl(const ModelConfig& cfg) : cfg_(cfg) {
     throw InputError("--dropout must be in [0, 1)");
   }
   // torch's LSTM applies dropout to the outputs of every layer but the last.
-  lstm = register_module(
-      "lstm", torch::nn::LSTM(torch::nn::LSTMOptions(kVocab, cfg.hidden)
-                                  .num_layers(cfg.layers)
-                                  .dropout(cfg.layers > 1 ? cfg.dropout : 0.0)
-                                  .batch_first(true)));
+  lstm = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(kVocab, cfg.hidden)
+                                                     .num_layers(cfg.layers)
+                                                     .dropout(cfg.layers > 1 ? cfg.dropout : 0.0)
+                                                     .batch_first(true)));
   drop = register_module("drop", torch::nn::Dropout(cfg.dropout));
   head = register_module("head", torch::nn::Linear(cfg.hidden, kVocab));
 }
@@ -69,8 +68,8 @@ std::pair<torch::Tensor, State> CharLSTMImpl::features(const torch::Tensor& x, c
       auto b_ih = param("bias_ih_l", k), b_hh = param("bias_hh_l", k);
       // x: (B,T) bytes for the first layer; y: (B,T,H) from the layer below otherwise.
       auto o = k == 0 ? fused_lstm_layer_bytes(x, state.h[0], state.c[0], w_ih, w_hh, b_ih, b_hh)
-                      : fused_lstm_layer(fast_dropout(y, p, is_training()), state.h[k],
-                                         state.c[k], w_ih, w_hh, b_ih, b_hh);
+                      : fused_lstm_layer(fast_dropout(y, p, is_training()), state.h[k], state.c[k],
+                                         w_ih, w_hh, b_ih, b_hh);
       y = o[0];
       hs.push_back(o[1]);
       cs.push_back(o[2]);

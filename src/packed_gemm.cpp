@@ -50,15 +50,15 @@ using TileFn = void (*)(int64_t, const float*, int64_t, const float*, float, flo
 
 CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
                                     const float* panels, float beta, float* c, int64_t ldc) {
-  static constexpr TileFn tiles[kMr + 1] = {nullptr,        micro_tile<1>, micro_tile<2>,
-                                            micro_tile<3>,  micro_tile<4>, micro_tile<5>,
-                                            micro_tile<6>,  micro_tile<7>, micro_tile<8>};
+  static constexpr TileFn tiles[kMr + 1] = {nullptr,       micro_tile<1>, micro_tile<2>,
+                                            micro_tile<3>, micro_tile<4>, micro_tile<5>,
+                                            micro_tile<6>, micro_tile<7>, micro_tile<8>};
   // Panel outermost: its k*32 floats stay in L1 while every row block passes over it.
   for (int64_t j = 0; j < n; j += kNr) {
     const float* panel = panels + (j / kNr) * k * kNr;
     const int64_t cols = std::min(kNr, n - j);
     const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
-    const auto mask1 = static_cast<__mmask16>(cols >= 32 ? 0xffff
+    const auto mask1 = static_cast<__mmask16>(cols >= 32  ? 0xffff
                                               : cols > 16 ? (1u << (cols - 16)) - 1
                                                           : 0);
     for (int64_t i = 0; i < m; i += kMr) {

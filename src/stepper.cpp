@@ -81,14 +81,15 @@ struct CpuStep {
         // gates (B,4H) = table[bytes] + h_prev (B,H) @ w_hh^T
         packed[0].multiply(B, h, ld, 1.f, g, G);
       } else {
-        // input half := h of the layer below; gates = bias + [x | h_prev] (B,2H) @ w_cat^T
+        // input half := h of the layer below; gates = [x | h_prev] (B,2H) @ w_cat^T (+ bias below)
         const float* below = xh[k - 1].data_ptr<float>() + H;
         for (int64_t b = 0; b < B; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
-        fill_rows(g, bias[k - 1].data_ptr<float>(), G);
-        packed[k].multiply(B, x, ld, 1.f, g, G);
+        packed[k].multiply(B, x, ld, 0.f, g, G);
       }
       // c updates in place (each element is read before it is written); h replaces h_prev.
-      kernels::lstm_gates_forward(B, H, g, G, ck, H, ck, H, nullptr, 0, h, ld);
+      // Layer 0's table already holds its biases.
+      const float* b = k == 0 ? nullptr : bias[k - 1].data_ptr<float>();
+      kernels::lstm_gates_forward(B, H, g, G, b, ck, H, ck, H, nullptr, 0, h, ld);
     }
     // logits (B,256) = b_head + h_top (B,H) @ w_head^T
     fill_rows(logits, b_head.data_ptr<float>(), kVocab);

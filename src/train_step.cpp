@@ -34,8 +34,8 @@ StepOutcome train_step(CharLSTM& model, torch::optim::Adam& opt, const torch::Te
   if (faults.grad_inf) model->parameters().front().mutable_grad().fill_(kInf);
   if (scaling) scaler->unscale(model->parameters());
   // Clipping at +Inf scales by exactly 1: the norm is needed for the finiteness check anyway.
-  out.grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(),
-                                                    grad_clip > 0 ? grad_clip : kInf);
+  out.grad_norm =
+      torch::nn::utils::clip_grad_norm_(model->parameters(), grad_clip > 0 ? grad_clip : kInf);
   const bool finite = std::isfinite(out.grad_norm);
   if (scaling) {
     // At the smallest scale an overflow is no longer the scale's fault: report it as a fault.

@@ -33,10 +33,11 @@ TEST(Generate, StreamsSplitOverThreadsEqualEachStreamAlone) {
   at::set_num_threads(2);  // at least two groups, also on a one-core machine
   std::mutex mu;
   std::vector<std::string> seen(streams.size());
-  const auto together = generate(model, "The ", streams, 80, [&](size_t k, uint8_t b, const float*) {
-    std::lock_guard<std::mutex> lock(mu);
-    seen[k].push_back(static_cast<char>(b));
-  });
+  const auto together =
+      generate(model, "The ", streams, 80, [&](size_t k, uint8_t b, const float*) {
+        std::lock_guard<std::mutex> lock(mu);
+        seen[k].push_back(static_cast<char>(b));
+      });
   at::set_num_threads(threads);
   ASSERT_EQ(together.size(), streams.size());
   for (size_t k = 0; k < streams.size(); ++k) {

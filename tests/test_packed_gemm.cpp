@@ -49,9 +49,8 @@ void check(const Case& cs, bool trans_b, float beta, bool native) {
   }
 }
 
-const Case kCases[] = {{1, 128, 512}, {7, 128, 512}, {25, 128, 512}, {25, 512, 128},
-                       {16, 256, 512}, {50, 64, 40},  {9, 3, 17},     {8, 1, 33},
-                       {13, 200, 256}, {3, 17, 96}};
+const Case kCases[] = {{1, 128, 512}, {7, 128, 512}, {25, 128, 512}, {25, 512, 128}, {16, 256, 512},
+                       {50, 64, 40},  {9, 3, 17},    {8, 1, 33},     {13, 200, 256}, {3, 17, 96}};
 
 TEST(PackedGemm, MatchesMmForEveryShapeLayoutAndBeta) {
   for (const auto& cs : kCases)

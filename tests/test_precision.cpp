@@ -45,8 +45,8 @@ StepRig make_rig() {
   torch::manual_seed(9);
   StepRig s;
   s.model = CharLSTM(mc);
-  s.opt = std::make_unique<torch::optim::Adam>(s.model->parameters(),
-                                               torch::optim::AdamOptions(1e-2));
+  s.opt =
+      std::make_unique<torch::optim::Adam>(s.model->parameters(), torch::optim::AdamOptions(1e-2));
   s.x = torch::randint(0, 256, {4, 12}, torch::kLong);
   s.y = torch::randint(0, 256, {4, 12}, torch::kLong);
   s.state = s.model->initial_state(4);
@@ -82,8 +82,8 @@ TEST(Precision, CliRefusesMixedPrecisionOnTheCpuAndUnknownNames) {
   const std::string common = "train --data " + dir / "c.txt" + " --out " + dir / "run";
   charrnn::testing::expect_clean_error(
       charrnn::testing::run_cli(common + " --device cpu --precision bf16", dir), "needs a CUDA");
-  charrnn::testing::expect_clean_error(
-      charrnn::testing::run_cli(common + " --precision fp8", dir), "fp32, bf16 or fp16");
+  charrnn::testing::expect_clean_error(charrnn::testing::run_cli(common + " --precision fp8", dir),
+                                       "fp32, bf16 or fp16");
   EXPECT_FALSE(std::filesystem::exists(dir / "run/latest.ckpt"));  // nothing started
   charrnn::testing::expect_clean_error(
       charrnn::testing::run_cli("bench --device cpu --precision fp16", dir), "needs a CUDA");
@@ -145,7 +145,8 @@ TEST(LossScaler, ScaledStepEqualsUnscaledStep) {
   StepRig a = make_rig(), b = make_rig();
   LossScaler scaler(true, 65536.0);
   const auto oa = train_step(a.model, *a.opt, a.x, a.y, a.state, 5.0);
-  const auto ob = train_step(b.model, *b.opt, b.x, b.y, b.state, 5.0, {}, Precision::kFp32, &scaler);
+  const auto ob =
+      train_step(b.model, *b.opt, b.x, b.y, b.state, 5.0, {}, Precision::kFp32, &scaler);
   ASSERT_TRUE(oa.stepped() && ob.stepped());
   EXPECT_FALSE(ob.overflow);
   EXPECT_NEAR(oa.loss, ob.loss, 1e-12);  // the reported loss is unscaled
@@ -159,17 +160,17 @@ TEST(LossScaler, OverflowSkipsTheUpdateHalvesTheScaleAndAdvancesTheState) {
   LossScaler scaler(true, 65536.0);
   const auto before = snapshot(s.model);
   const auto h_before = s.state.h.clone();
-  const auto out = train_step(s.model, *s.opt, s.x, s.y, s.state, 5.0, {false, true},
-                              Precision::kFp32, &scaler);
+  const auto out =
+      train_step(s.model, *s.opt, s.x, s.y, s.state, 5.0, {false, true}, Precision::kFp32, &scaler);
   EXPECT_TRUE(out.overflow);
   EXPECT_FALSE(out.stepped());
   EXPECT_EQ(scaler.scale(), 32768.0);
-  EXPECT_TRUE(same(before, snapshot(s.model)));        // weights untouched
-  EXPECT_FALSE(torch::equal(h_before, s.state.h));     // the stream moved on
+  EXPECT_TRUE(same(before, snapshot(s.model)));     // weights untouched
+  EXPECT_FALSE(torch::equal(h_before, s.state.h));  // the stream moved on
   // At the floor an overflow is a real fault: no skip, the caller rolls back.
   LossScaler floor(true, 1.0);
-  const auto fault = train_step(s.model, *s.opt, s.x, s.y, s.state, 5.0, {false, true},
-                                Precision::kFp32, &floor);
+  const auto fault =
+      train_step(s.model, *s.opt, s.x, s.y, s.state, 5.0, {false, true}, Precision::kFp32, &floor);
   EXPECT_FALSE(fault.overflow);
   EXPECT_FALSE(fault.stepped());
 }

@@ -1,5 +1,6 @@
-// The Stepper's fast CPU path must produce the logits of model->forward (eval mode), step by
-// step with the state carried, for any batch and depth.
+// The Stepper's fast CPU path must produce the logits of model->forward (eval mode) on the
+// reference path (torch::nn::LSTM, which shares none of the Stepper's kernels), step by step with
+// the state carried, for any batch and depth.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -29,6 +30,7 @@ void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int s
   model->train();  // the Stepper must not depend on the model's mode
   Stepper stepper(model, batch);
   model->eval();
+  model->set_fused(false);  // an independent computation: torch's own LSTM
   torch::NoGradGuard no_grad;
   State state = model->initial_state(batch);
   auto bytes = torch::randint(0, 256, {batch, steps}, torch::kLong);

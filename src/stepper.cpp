@@ -1,7 +1,8 @@
 // Stepper: one byte per stream per call. On the CPU it bypasses autograd and ATen dispatch:
-// weights are snapshotted into contiguous buffers laid out for the step, layer 1's input term is
-// a row lookup, every other product is one BLAS call into preallocated memory, and the gate
-// update is one vectorized pass. Elsewhere (CUDA) it runs the model's own forward.
+// weights are snapshotted into contiguous buffers laid out for the step and packed once for the
+// small-M kernel (packed_gemm.h), layer 1's input term is a row lookup, every other product is
+// one packed multiply into preallocated memory, and the gate update is one vectorized pass.
+// Elsewhere (CUDA) it runs the model's own forward.
 #include "charrnn/stepper.h"
 
 #include <torch/torch.h>

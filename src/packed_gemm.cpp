@@ -82,9 +82,16 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
   const int64_t np = (n + kNr - 1) / kNr;
   panels_ = at::zeros({np, k, kNr}, at::kFloat);  // ATen's CPU allocator aligns to 64 bytes
   float* dst = panels_.data_ptr<float>();
-  for (int64_t j = 0; j < n; ++j) {
-    float* col = dst + (j / kNr) * k * kNr + j % kNr;
-    for (int64_t p = 0; p < k; ++p) col[p * kNr] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+  // Element (p, j) of op(B) goes to panel j/32, row p, lane j%32. Walk B in its storage order.
+  auto slot = [&](int64_t p, int64_t j) -> float& {
+    return dst[((j / kNr) * k + p) * kNr + j % kNr];
+  };
+  if (trans_b) {
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p) slot(p, j) = b[j * ldb + p];
+  } else {
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j) slot(p, j) = b[p * ldb + j];
   }
 }
 

@@ -68,17 +68,17 @@ CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float
   }
 }
 
-}  // namespace
-
-bool packed_gemm_native() {
+bool cpu_has_avx512f() {
   static const bool yes = __builtin_cpu_supports("avx512f");
   return yes;
 }
 
+}  // namespace
+
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
                            bool native)
     : b_(b), ldb_(ldb), trans_b_(trans_b), k_(k), n_(n) {
-  if (!native || !packed_gemm_native()) return;
+  if (!native || !cpu_has_avx512f()) return;
   const int64_t np = (n + kNr - 1) / kNr;
   panels_ = at::zeros({np, k, kNr}, at::kFloat);  // ATen's CPU allocator aligns to 64 bytes
   float* dst = panels_.data_ptr<float>();

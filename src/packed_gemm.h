@@ -11,16 +11,13 @@
 
 namespace charrnn::kernels {
 
-// Whether this CPU can run PackedMatrix's own kernel (AVX-512F); otherwise it calls BLAS.
-bool packed_gemm_native();
-
 class PackedMatrix {
  public:
   // Packs op(B) (k,n): B is row-major with row stride ldb, (k,n) as is or (n,k) when trans_b.
-  // B must outlive the PackedMatrix (the fallback reads it directly). `native` false forces the
-  // BLAS fallback (tests use it to cover both paths on one machine).
+  // B must outlive the PackedMatrix (the fallback reads it directly). The own kernel runs where
+  // the CPU has AVX-512F; `native` false forces the BLAS fallback (tests cover both paths).
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
-               bool native = packed_gemm_native());
+               bool native = true);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }

@@ -45,7 +45,6 @@ class LossScaler {
 
   bool enabled() const { return enabled_; }
   double scale() const { return scale_; }
-  void set_scale(double s) { scale_ = s; }
 
   torch::Tensor scale_loss(const torch::Tensor& loss) const;
   void unscale(const std::vector<torch::Tensor>& params) const;  // grads /= scale

@@ -89,10 +89,17 @@ Forward recur_forward(at::Tensor gates, const float* bias, const at::Tensor& h0,
   return f;
 }
 
-void save(AutogradContext* ctx, const Forward& f) {
+// Saves what backward needs and returns the layer's outputs {y, hT, cT}. Both backwards read
+// the saved variables in this order: {input, h0, c0, w_ih, w_hh, y}.
+variable_list save_and_return(AutogradContext* ctx, const Forward& f, const at::Tensor& input,
+                              const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
+                              const at::Tensor& w_hh) {
   ctx->saved_data["gates"] = f.gates;
   ctx->saved_data["c"] = f.c;
   ctx->saved_data["tanh_c"] = f.tanh_c;
+  ctx->save_for_backward({input, h0, c0, w_ih, w_hh, f.y});
+  ctx->set_materialize_grads(false);
+  return {f.y, f.h_last, f.c_last};
 }
 
 // Gradients of one layer, shared by both input kinds. d_gates: (T,B,4H) w.r.t. pre-activations.
@@ -174,11 +181,8 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     kernels::sgemm(false, true, T * B, G, I, 1.f, xt.data_ptr<float>(), I, wih.data_ptr<float>(), I,
                    0.f, gates.data_ptr<float>(), G);
     const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
-    Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh);
-    save(ctx, f);
-    ctx->save_for_backward({x, h0, c0, w_ih, w_hh, f.y});
-    ctx->set_materialize_grads(false);
-    return {f.y, f.h_last, f.c_last};
+    const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh);
+    return save_and_return(ctx, f, x, h0, c0, w_ih, w_hh);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -227,11 +231,9 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
         TORCH_CHECK(v >= 0 && v < V, "fused_lstm_layer_bytes: byte ", v, " outside [0,", V, ")");
         std::memcpy(g + (t * B + b) * G, tab + v * G, G * sizeof(float));
       }
-    Forward f = recur_forward(std::move(gates), nullptr, h0, c0, w_hh);  // the table has the biases
-    save(ctx, f);
-    ctx->save_for_backward({bytes, h0, c0, w_ih, w_hh, f.y});
-    ctx->set_materialize_grads(false);
-    return {f.y, f.h_last, f.c_last};
+    // The table already holds the biases.
+    const Forward f = recur_forward(std::move(gates), nullptr, h0, c0, w_hh);
+    return save_and_return(ctx, f, bytes, h0, c0, w_ih, w_hh);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {

@@ -24,6 +24,16 @@ constexpr uint64_t kMaxElements = uint64_t{1} << 40;
   throw InputError("truncated or corrupt (" + what + ")");
 }
 
+// A header integer, checked to be one and to fit T (see json_integer).
+template <typename T>
+T integer(const json& v, const std::string& what) {
+  try {
+    return json_integer<T>(v, what);
+  } catch (const InputError& e) {
+    corrupt(e.what());
+  }
+}
+
 }  // namespace
 
 size_t dtype_size(const std::string& dtype) {
@@ -61,9 +71,9 @@ Progress progress_from_json(const json& j) {
     auto num = [&](const char* k, double missing) {
       return j.at(k).is_null() ? missing : j.at(k).get<double>();
     };
-    p.step = j.at("step").get<int64_t>();
-    p.epoch = j.at("epoch").get<int64_t>();
-    p.batch_in_epoch = j.at("batch_in_epoch").get<int64_t>();
+    p.step = integer<int64_t>(j.at("step"), "step");
+    p.epoch = integer<int64_t>(j.at("epoch"), "epoch");
+    p.batch_in_epoch = integer<int64_t>(j.at("batch_in_epoch"), "batch_in_epoch");
     p.elapsed = j.at("elapsed").get<double>();
     p.best_val = num("best_val", std::numeric_limits<double>::infinity());
     p.last_val = num("last_val", std::numeric_limits<double>::quiet_NaN());
@@ -118,7 +128,10 @@ ParsedCheckpoint parse_checkpoint(const char* data, size_t size) {
       corrupt(std::string("header: ") + e.what());
     }
     out.progress = progress_from_json(header.at("progress"));
-    out.adam_steps = header.at("adam_steps").get<std::map<std::string, int64_t>>();
+    if (!header.at("adam_steps").is_object()) corrupt("adam_steps is not an object");
+    for (const auto& [name, steps] : header.at("adam_steps").items()) {
+      out.adam_steps[name] = integer<int64_t>(steps, "adam_steps");
+    }
     for (const auto& [name, steps] : out.adam_steps) {
       if (steps < 0) corrupt("negative optimizer step count for '" + name + "'");
     }
@@ -128,8 +141,9 @@ ParsedCheckpoint parse_checkpoint(const char* data, size_t size) {
       TensorRecord r;
       r.name = t.at("name").get<std::string>();
       r.dtype = t.at("dtype").get<std::string>();
-      r.shape = t.at("shape").get<std::vector<int64_t>>();
-      r.bytes = t.at("bytes").get<uint64_t>();
+      if (!t.at("shape").is_array()) corrupt("a tensor shape is not an array");
+      for (const auto& s : t.at("shape")) r.shape.push_back(integer<int64_t>(s, "shape"));
+      r.bytes = integer<uint64_t>(t.at("bytes"), "bytes");
       if (!names.insert(r.name).second) corrupt("tensor '" + r.name + "' appears twice");
       const size_t elem = dtype_size(r.dtype);
       if (elem == 0) corrupt("unknown tensor dtype '" + r.dtype + "'");

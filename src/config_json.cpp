@@ -13,7 +13,11 @@ T field(const nlohmann::json& j, const char* key) {
     throw InputError(std::string("configuration lacks '") + key + "'");
   }
   try {
-    return j.at(key).get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      return json_integer<T>(j.at(key), std::string("configuration field ") + key);
+    } else {
+      return j.at(key).get<T>();
+    }
   } catch (const nlohmann::json::exception&) {
     throw InputError(std::string("configuration field '") + key + "' has the wrong type");
   }

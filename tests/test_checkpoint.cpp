@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "charrnn/checkpoint.h"
+#include "charrnn/checkpoint_format.h"
 #include "charrnn/errors.h"
 #include "test_util.h"
 
@@ -121,6 +124,40 @@ TEST(Checkpoint, NewerFormatVersionNamesTheUpgrade) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("upgrade charrnn"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, HeaderIntegersThatAreFloatsOrOutOfRangeAreRefused) {
+  // Found by the fuzzer: get<int>() on 1e300 is undefined behaviour, and 2^40 truncates.
+  TempDir dir;
+  CharLSTM model = tiny_model();
+  save_checkpoint(dir / "a.ckpt", small_checkpoint(model));
+  const std::string good = charrnn::testing::read_file(dir / "a.ckpt");
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, good.data() + 12, sizeof header_len);  // magic(8) version(4) len(8)
+  const auto header = nlohmann::json::parse(good.substr(20, header_len));
+  const std::string payload = good.substr(20 + header_len, good.size() - 20 - header_len - 4);
+  // The header with one value replaced, re-encoded with a correct checksum.
+  auto with = [&](const nlohmann::json::json_pointer& at, const nlohmann::json& value) {
+    nlohmann::json h = header;
+    h[at] = value;
+    std::string bytes = encode_checkpoint_prefix(h) + payload;
+    const uint32_t crc = crc32_update(0, bytes.data(), bytes.size());
+    bytes.append(reinterpret_cast<const char*>(&crc), sizeof crc);
+    return std::vector<char>(bytes.begin(), bytes.end());
+  };
+  ASSERT_NO_THROW(parse_checkpoint(with(nlohmann::json::json_pointer("/train/epochs"), 7)));
+  for (const auto& [where, value] :
+       std::vector<std::pair<std::string, nlohmann::json>>{{"/train/epochs", 1e300},
+                                                            {"/train/batch", int64_t{1} << 40},
+                                                            {"/train/seed", -1},
+                                                            {"/model/hidden", 4.5},
+                                                            {"/progress/step", 1e300},
+                                                            {"/tensors/0/bytes", -3},
+                                                            {"/tensors/0/shape", {1.5}},
+                                                            {"/tensors/0/shape", 4}}) {
+    SCOPED_TRACE(where + " = " + value.dump());
+    EXPECT_THROW(parse_checkpoint(with(nlohmann::json::json_pointer(where), value)), InputError);
   }
 }
 

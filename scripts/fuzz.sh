@@ -21,11 +21,11 @@ COMMON=(-std=c++17 -g -O1 -Iinclude -fno-omit-frame-pointer)
 SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
 declare -A SOURCES=(
-  [checkpoint]="src/checkpoint_format.cpp src/config_json.cpp"
-  [corpus]="src/corpus.cpp"
+  [checkpoint]="src/store/checkpoint_format.cpp src/store/config_json.cpp"
+  [corpus]="src/data/corpus.cpp"
 )
 
-"$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/checkpoint_format.cpp src/config_json.cpp \
+"$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/store/checkpoint_format.cpp src/store/config_json.cpp \
   -lz -o "$OUT/make_seeds"
 "$OUT/make_seeds" "$OUT/seeds"
 

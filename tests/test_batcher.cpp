@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "charrnn/batcher.h"
+#include "charrnn/data/batcher.h"
 #include "charrnn/errors.h"
 
 using namespace charrnn;

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/checkpoint_format.h"
+#include "charrnn/store/checkpoint.h"
+#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/errors.h"
 #include "test_util.h"
 

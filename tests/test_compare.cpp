@@ -6,13 +6,13 @@
 #include <array>
 #include <cmath>
 
-#include "charrnn/compare.h"
-#include "charrnn/compare_export.h"
-#include "charrnn/compare_text.h"
+#include "charrnn/compare/compare.h"
+#include "charrnn/compare/compare_export.h"
+#include "charrnn/compare/compare_text.h"
 #include "charrnn/errors.h"
-#include "charrnn/generate.h"
-#include "charrnn/sampler.h"
-#include "charrnn/temperature_grid.h"
+#include "charrnn/sample/generate.h"
+#include "charrnn/sample/sampler.h"
+#include "charrnn/compare/temperature_grid.h"
 
 using namespace charrnn;
 

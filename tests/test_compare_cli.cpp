@@ -5,7 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "charrnn/plot.h"
+#include "charrnn/util/plot.h"
 #include "test_util.h"
 
 using charrnn::testing::read_file;

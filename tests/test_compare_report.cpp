@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "charrnn/compare_report.h"
+#include "charrnn/compare/compare_report.h"
 #include "charrnn/errors.h"
-#include "charrnn/loss_plot.h"
-#include "charrnn/plot.h"
+#include "charrnn/util/loss_plot.h"
+#include "charrnn/util/plot.h"
 #include "test_util.h"
 
 using namespace charrnn;

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <string>
 
-#include "charrnn/corpus_index.h"
+#include "charrnn/compare/corpus_index.h"
 #include "charrnn/errors.h"
-#include "charrnn/text_metrics.h"
+#include "charrnn/compare/text_metrics.h"
 
 namespace charrnn {
 namespace {

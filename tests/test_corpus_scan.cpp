@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/corpus_index.h"
-#include "charrnn/corpus_scan.h"
+#include "charrnn/compare/corpus_index.h"
+#include "charrnn/compare/corpus_scan.h"
 #include "charrnn/errors.h"
 
 using namespace charrnn;

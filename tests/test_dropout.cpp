@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "charrnn/dropout.h"
+#include "charrnn/model/dropout.h"
 
 namespace {
 

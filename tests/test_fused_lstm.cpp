@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "charrnn/fused_lstm.h"
-#include "charrnn/model.h"
+#include "charrnn/model/fused_lstm.h"
+#include "charrnn/model/model.h"
 
 namespace {
 

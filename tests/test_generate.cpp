@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/generate.h"
-#include "charrnn/model.h"
+#include "charrnn/sample/generate.h"
+#include "charrnn/model/model.h"
 
 using namespace charrnn;
 

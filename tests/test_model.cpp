@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "charrnn/model.h"
+#include "charrnn/model/model.h"
 
 using namespace charrnn;
 

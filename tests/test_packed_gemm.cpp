@@ -6,7 +6,7 @@
 
 #include <limits>
 
-#include "packed_gemm.h"
+#include "model/packed_gemm.h"
 
 namespace {
 

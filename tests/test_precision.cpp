@@ -8,9 +8,9 @@
 #include <limits>
 
 #include "charrnn/errors.h"
-#include "charrnn/precision.h"
-#include "charrnn/train.h"
-#include "charrnn/train_step.h"
+#include "charrnn/train/precision.h"
+#include "charrnn/train/train.h"
+#include "charrnn/train/train_step.h"
 #include "test_util.h"
 
 using namespace charrnn;

@@ -18,12 +18,12 @@
 #include <random>
 #include <thread>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/checkpoint_format.h"
-#include "charrnn/corpus.h"
+#include "charrnn/store/checkpoint.h"
+#include "charrnn/store/checkpoint_format.h"
+#include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
-#include "charrnn/fault_injection.h"
-#include "charrnn/run_dir.h"
+#include "charrnn/train/fault_injection.h"
+#include "charrnn/store/run_dir.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

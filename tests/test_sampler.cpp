@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "charrnn/errors.h"
-#include "charrnn/sampler.h"
+#include "charrnn/sample/sampler.h"
 
 using namespace charrnn;
 

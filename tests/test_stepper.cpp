@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "charrnn/model.h"
-#include "charrnn/stepper.h"
+#include "charrnn/model/model.h"
+#include "charrnn/model/stepper.h"
 
 namespace charrnn {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "charrnn/errors.h"
-#include "charrnn/text_metrics.h"
+#include "charrnn/compare/text_metrics.h"
 
 namespace charrnn {
 namespace {

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "charrnn/checkpoint.h"
-#include "charrnn/corpus.h"
+#include "charrnn/store/checkpoint.h"
+#include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
-#include "charrnn/evaluate.h"
-#include "charrnn/train.h"
+#include "charrnn/train/evaluate.h"
+#include "charrnn/train/train.h"
 #include "test_util.h"
 
 using namespace charrnn;

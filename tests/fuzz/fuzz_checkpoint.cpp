@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "charrnn/checkpoint_format.h"
+#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/errors.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "charrnn/corpus.h"
+#include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
 
 namespace fs = std::filesystem;

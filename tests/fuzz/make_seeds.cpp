@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/checkpoint_format.h"
-#include "charrnn/config_json.h"
+#include "charrnn/store/checkpoint_format.h"
+#include "charrnn/store/config_json.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

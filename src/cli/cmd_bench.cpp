@@ -1,0 +1,69 @@
+// charrnn bench: steady-state training and sampling speed of a model shape.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "charrnn/bench/bench.h"
+#include "commands.h"
+
+namespace charrnn::cli {
+namespace {
+
+nlohmann::json to_json(const Spread& s) {
+  return {{"min", s.min}, {"median", s.median}, {"max", s.max}};
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<BenchConfig>();
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("bench", "Measure training and sampling speed (no I/O)");
+  cmd->add_option("--layers", o->model.layers, "LSTM layers");
+  cmd->add_option("--hidden", o->model.hidden, "LSTM units per layer");
+  cmd->add_option("--batch", o->batch, "Training streams B");
+  cmd->add_option("--seq-len", o->seq_len, "Training BPTT length T");
+  cmd->add_option("--threads", o->threads, "CPU threads for training and batch-16 sampling (0 = all cores)");
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--precision", o->precision, "CUDA training: fp32, bf16 or fp16");
+  cmd->add_option("--warmup", o->warmup, "Untimed training steps first");
+  cmd->add_option("--steps", o->steps, "Timed training steps per repeat");
+  cmd->add_option("--repeats", o->repeats, "Repeats (min/median/max)");
+  cmd->add_option("--sample-bytes", o->sample_bytes, "Bytes per stream per sampling repeat");
+  cmd->add_flag("--no-fused{false}", o->fused, "Use torch's LSTM instead of the fused CPU kernels");
+  cmd->add_flag("--json", *json, "Print one JSON object on stdout");
+  cmd->callback([o, json, &exit_code] {
+    const BenchResult r = run_benchmark(*o);
+    if (*json) {
+      std::cout << nlohmann::json{{"impl", o->fused ? "charrnn" : "charrnn-torch-lstm"},
+                                  {"layers", o->model.layers},
+                                  {"hidden", o->model.hidden},
+                                  {"batch", o->batch},
+                                  {"seq_len", o->seq_len},
+                                  {"threads", r.threads},
+                                  {"device", r.device},
+                                  {"precision", o->precision},
+                                  {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
+                                  {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
+                                  {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
+                                  {"peak_rss_bytes", r.peak_rss_bytes}}
+                       .dump()
+                << std::endl;
+    } else {
+      auto row = [](const char* what, const Spread& s, const char* unit) {
+        std::printf("%-26s %10.0f %10.0f %10.0f  %s\n", what, s.min, s.median, s.max, unit);
+      };
+      std::printf("charrnn bench: %d x %d, B=%d T=%d, %s, %d thread(s)\n", o->model.layers,
+                  o->model.hidden, o->batch, o->seq_len, r.device.c_str(), r.threads);
+      std::printf("%-26s %10s %10s %10s\n", "", "min", "median", "max");
+      row("training", r.train_chars_per_sec, "chars/s");
+      row("sampling, batch 1 (1 thr)", r.sample_b1_bytes_per_sec, "bytes/s");
+      row("sampling, batch 16", r.sample_b16_bytes_per_sec, "bytes/s");
+      std::printf("peak resident memory       %10.1f MiB\n", r.peak_rss_bytes / 1048576.0);
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace charrnn::cli

@@ -1,0 +1,60 @@
+// charrnn eval: a model's loss on a file, in nats and bits per byte.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "charrnn/data/corpus.h"
+#include "charrnn/train/evaluate.h"
+#include "cmd_common.h"
+#include "commands.h"
+
+namespace charrnn::cli {
+namespace {
+
+struct EvalOptions {
+  std::string model;
+  std::string data;
+  int batch = 0;    // 0 = the checkpoint's training --batch
+  int seq_len = 0;  // 0 = the checkpoint's training --seq-len
+  std::string device = "auto";
+  int threads = 0;
+  bool json = false;
+};
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<EvalOptions>();
+  auto* cmd = app.add_subcommand("eval", "Score a model on a corpus: loss in nats and bits per byte");
+  cmd->add_option("--model", o->model, "Checkpoint file, or run folder (its best checkpoint)")
+      ->required();
+  cmd->add_option("--data", o->data, "Corpus file or folder to score")->required();
+  cmd->add_option("--batch", o->batch, "Parallel streams (0 = as trained)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seq-len", o->seq_len, "Bytes per step (0 = as trained)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
+  cmd->add_flag("--json", o->json, "Print one JSON object on stdout");
+  cmd->callback([o, &exit_code] {
+    const Corpus corpus = read_corpus(o->data);
+    auto loaded = load_model(o->model, o->device, o->threads);
+    const int batch = o->batch > 0 ? o->batch : loaded.ckpt.train.batch;
+    const int seq_len = o->seq_len > 0 ? o->seq_len : loaded.ckpt.train.seq_len;
+    const EvalResult r = evaluate(loaded.model, corpus.view(), batch, seq_len, o->data.c_str());
+    if (o->json) {
+      std::cout << nlohmann::json{{"model", loaded.path},
+                                  {"data", o->data},
+                                  {"bytes", r.bytes},
+                                  {"nats_per_byte", r.nats_per_byte},
+                                  {"bits_per_byte", r.bits_per_byte}}
+                       .dump()
+                << std::endl;
+    } else {
+      std::printf("%.4f nats/byte  %.4f bits/byte  (%lld bytes scored)\n", r.nats_per_byte,
+                  r.bits_per_byte, static_cast<long long>(r.bytes));
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace charrnn::cli

@@ -1,0 +1,172 @@
+// charrnn train: options → ModelConfig + TrainConfig → charrnn::train().
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "charrnn/store/checkpoint.h"
+#include "charrnn/store/config_json.h"
+#include "charrnn/errors.h"
+#include "charrnn/train/train.h"
+#include "commands.h"
+
+namespace charrnn::cli {
+namespace {
+
+struct TrainOptions {
+  ModelConfig model;
+  TrainConfig train;
+  bool json = false;
+};
+
+void on_signal(int signo) {
+  request_stop(signo);
+  std::signal(signo, SIG_DFL);  // a second Ctrl-C kills at once
+}
+
+// The configuration of the run in `out`: its latest checkpoint's, or, for a run stopped before
+// its first checkpoint, its config.json's. False when the folder holds neither.
+bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train) {
+  const auto dir = std::filesystem::path(out);
+  if (std::filesystem::exists(dir / "latest.ckpt")) {
+    const Checkpoint ckpt = load_checkpoint((dir / "latest.ckpt").string());
+    model = ckpt.model;
+    train = ckpt.train;
+    return true;
+  }
+  const auto config = dir / "config.json";
+  if (!std::filesystem::exists(config)) return false;
+  std::ifstream in(config);
+  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  try {
+    if (!j.is_object() || !j.contains("model") || !j.contains("train")) throw InputError("");
+    model = model_config_from_json(j["model"]);
+    train = train_config_from_json(j["train"]);
+  } catch (const InputError&) {
+    throw InputError("'" + config.string() + "' is damaged and there is no checkpoint to resume "
+                     "(delete the run folder and start again)");
+  }
+  return true;
+}
+
+// On --resume the run's own configuration wins; flags may only change when and how long it
+// runs. Any other flag given with a different value is refused rather than silently ignored.
+// A folder with no checkpoint yet is resumed from its config.json (train() then starts it from
+// scratch); a folder with neither starts a new run from the flags if --data is given.
+void merge_resumed(CLI::App& cmd, TrainOptions& o) {
+  ModelConfig saved_model;
+  TrainConfig merged;
+  if (!saved_config(o.train.out, saved_model, merged)) {
+    if (o.train.data.empty()) {
+      throw InputError("nothing to resume in '" + o.train.out +
+                       "' (no latest.ckpt or config.json; drop --resume, or add --data to start "
+                       "the run)");
+    }
+    spdlog::info("nothing to resume in '{}': starting a new run", o.train.out);
+    return;  // train() starts afresh from the flags
+  }
+  auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
+  auto check = [&](const char* flag, bool same) {
+    if (given(flag) && !same) {
+      throw InputError(std::string(flag) + " disagrees with the run being resumed in '" +
+                       o.train.out + "' (drop " + flag + " to resume it)");
+    }
+  };
+  check("--layers", o.model.layers == saved_model.layers);
+  check("--hidden", o.model.hidden == saved_model.hidden);
+  check("--dropout", o.model.dropout == saved_model.dropout);
+  check("--batch", o.train.batch == merged.batch);
+  check("--seq-len", o.train.seq_len == merged.seq_len);
+  check("--val-frac", o.train.val_frac == merged.val_frac);
+  check("--seed", o.train.seed == merged.seed);
+  check("--lr", o.train.lr == merged.lr);
+  check("--lr-decay", o.train.lr_decay == merged.lr_decay);
+  check("--lr-decay-after", o.train.lr_decay_after == merged.lr_decay_after);
+  check("--grad-clip", o.train.grad_clip == merged.grad_clip);
+  if (given("--data")) merged.data = o.train.data;  // the corpus may have moved
+  if (given("--epochs")) merged.epochs = o.train.epochs;
+  if (given("--max-steps")) merged.max_steps = o.train.max_steps;
+  if (given("--time-limit")) merged.time_limit = o.train.time_limit;
+  if (given("--threads")) merged.threads = o.train.threads;
+  if (given("--val-max-bytes")) merged.val_max_bytes = o.train.val_max_bytes;
+  if (given("--device")) merged.device = o.train.device;
+  if (given("--precision")) merged.precision = o.train.precision;
+  if (given("--eval-every")) merged.eval_every = o.train.eval_every;
+  if (given("--log-every")) merged.log_every = o.train.log_every;
+  if (given("--no-fused")) merged.fused = o.train.fused;
+  merged.out = o.train.out;
+  merged.resume = true;
+  o.model = saved_model;
+  o.train = merged;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a model on a corpus (file or folder)");
+  auto& m = o->model;
+  auto& t = o->train;
+  cmd->add_option("--data", t.data, "Corpus: a file, or a folder (every file, sorted, concatenated)");
+  cmd->add_option("--out", t.out, "Run folder for checkpoints, metrics.jsonl and config.json");
+  cmd->add_option("--val-frac", t.val_frac, "Last fraction of the corpus held out for validation");
+  cmd->add_option("--val-max-bytes", t.val_max_bytes,
+                  "Validate on at most the first N held-out bytes (0 = all of them)");
+  cmd->add_option("--layers", m.layers, "LSTM layers");
+  cmd->add_option("--hidden", m.hidden, "LSTM units per layer");
+  cmd->add_option("--dropout", m.dropout, "Dropout between layers and before the output (0 = off)");
+  cmd->add_option("--batch", t.batch, "Parallel streams B (the corpus is cut into B contiguous parts)");
+  cmd->add_option("--seq-len", t.seq_len, "Bytes per stream per step (truncated BPTT length)");
+  cmd->add_option("--lr", t.lr, "Adam learning rate");
+  cmd->add_option("--lr-decay", t.lr_decay, "Per-epoch learning-rate multiplier once decay starts (1 = off)");
+  cmd->add_option("--lr-decay-after", t.lr_decay_after, "Epochs at the full learning rate");
+  cmd->add_option("--grad-clip", t.grad_clip, "Clip the global gradient norm to this (0 = off)");
+  cmd->add_option("--epochs", t.epochs, "Stop after this many epochs");
+  cmd->add_option("--max-steps", t.max_steps, "Stop after this many steps (0 = no limit)");
+  cmd->add_option("--time-limit", t.time_limit, "Stop after this many seconds of training (0 = no limit)");
+  cmd->add_option("--seed", t.seed, "Random seed: same seed, same run");
+  cmd->add_option("--threads", t.threads, "CPU threads (0 = all cores)");
+  cmd->add_option("--eval-every", t.eval_every, "Validate and checkpoint every N steps");
+  cmd->add_option("--log-every", t.log_every, "Log the training loss every N steps");
+  cmd->add_option("--device", t.device, "auto, cpu, cuda or cuda:N");
+  cmd->add_option("--precision", t.precision,
+                  "CUDA: fp32, or bf16/fp16 mixed precision (fp16 with loss scaling)");
+  cmd->add_flag("--resume", t.resume, "Continue the run in --out from its latest checkpoint");
+  cmd->add_flag("--no-fused{false}", t.fused, "Use torch's LSTM instead of the fused CPU kernels");
+  cmd->add_flag("--json", o->json, "Print a JSON summary on stdout at the end");
+  cmd->callback([o, cmd, &exit_code] {
+    if (o->train.resume) {
+      merge_resumed(*cmd, *o);
+    } else if (o->train.data.empty()) {
+      throw InputError("train needs --data FILE_OR_FOLDER (or --resume to continue a run)");
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const TrainSummary s = train(o->model, o->train);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    spdlog::info("done: {} steps, val {:.4f} nats/byte (best {:.4f}), {:.0f} chars/s; model in {}",
+                 s.steps, s.val_loss, s.best_val, s.chars_per_sec, s.run_dir);
+    if (o->json) {
+      auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
+      std::cout << nlohmann::json{{"steps", s.steps},
+                                  {"epoch", s.epoch},
+                                  {"val_loss", num(s.val_loss)},
+                                  {"best_val_loss", num(s.best_val)},
+                                  {"val_bpb", num(s.val_loss / std::log(2.0))},
+                                  {"chars_per_sec", s.chars_per_sec},
+                                  {"elapsed", s.elapsed},
+                                  {"stopped_by_signal", s.stop_signal},
+                                  {"run_dir", s.run_dir}}
+                       .dump()
+                << std::endl;
+    }
+    exit_code = s.stop_signal != 0 ? 128 + s.stop_signal : 0;
+  });
+}
+
+}  // namespace charrnn::cli

@@ -1,0 +1,149 @@
+// Stepper: one byte per stream per call. On the CPU it bypasses autograd and ATen dispatch:
+// weights are snapshotted into contiguous buffers laid out for the step and packed once for the
+// small-M kernel (packed_gemm.h), layer 1's input term is a row lookup, every other product is
+// one packed multiply into preallocated memory, and the gate update is one vectorized pass.
+// Elsewhere (CUDA) it runs the model's own forward.
+#include "charrnn/model/stepper.h"
+
+#include <torch/torch.h>
+
+#include <cstring>
+#include <vector>
+
+#include "lstm_kernels.h"
+#include "packed_gemm.h"
+
+namespace charrnn {
+
+namespace {
+
+// Fast CPU path. Per layer k the buffer xh[k] (B,2H) holds [input to layer k | h_k], so layers
+// above the first do their input and recurrent products in one GEMM against [w_ih | w_hh].
+struct CpuStep {
+  int64_t B, L, H;
+  at::Tensor table;               // (256,4H): w_ih_l0^T + b_ih_l0 + b_hh_l0, row v = input term
+  at::Tensor w_hh0;               // (4H,H)
+  std::vector<at::Tensor> w_cat;  // k >= 1: (4H,2H) = [w_ih_lk | w_hh_lk]
+  std::vector<at::Tensor> bias;   // k >= 1: (4H) = b_ih_lk + b_hh_lk
+  at::Tensor w_head, b_head;      // (256,H), (256)
+  at::Tensor gates;               // (B,4H) scratch
+  std::vector<at::Tensor> xh;     // L x (B,2H)
+  std::vector<at::Tensor> c;      // L x (B,H)
+  // The same weights packed for the small-M products, one per layer plus the head.
+  std::vector<kernels::PackedMatrix> packed;
+
+  CpuStep(const CharLSTM& model, int64_t batch) : B(batch) {
+    const ModelConfig& cfg = model->config();
+    L = cfg.layers, H = cfg.hidden;
+    auto p = model->lstm->named_parameters();
+    auto get = [&](const std::string& name) {
+      return p[name].detach().to(at::kFloat).clone(at::MemoryFormat::Contiguous);
+    };
+    table = get("weight_ih_l0").t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
+    w_hh0 = get("weight_hh_l0");
+    for (int64_t k = 1; k < L; ++k) {
+      const std::string s = std::to_string(k);
+      w_cat.push_back(at::cat({get("weight_ih_l" + s), get("weight_hh_l" + s)}, 1));
+      bias.push_back(get("bias_ih_l" + s) + get("bias_hh_l" + s));
+    }
+    w_head = model->head->weight.detach().to(at::kFloat).contiguous().clone();
+    b_head = model->head->bias.detach().to(at::kFloat).contiguous().clone();
+    gates = at::empty({B, 4 * H}, at::kFloat);
+    for (int64_t k = 0; k < L; ++k) {
+      xh.push_back(at::zeros({B, 2 * H}, at::kFloat));
+      c.push_back(at::zeros({B, H}, at::kFloat));
+    }
+    const int64_t G = 4 * H;
+    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G);
+    for (const auto& w : w_cat) packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G);
+    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab);
+  }
+
+  void reset() {
+    for (auto& t : xh) t.zero_();
+    for (auto& t : c) t.zero_();
+  }
+
+  // Fill each of the B rows of the (B,n) matrix `dst` with the vector `row`.
+  void fill_rows(float* dst, const float* row, int64_t n) const {
+    for (int64_t b = 0; b < B; ++b) std::memcpy(dst + b * n, row, n * sizeof(float));
+  }
+
+  void step(const uint8_t* bytes, float* logits) {
+    const int64_t G = 4 * H, ld = 2 * H;
+    float* g = gates.data_ptr<float>();
+    const float* tab = table.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) std::memcpy(g + b * G, tab + bytes[b] * G, G * sizeof(float));
+    for (int64_t k = 0; k < L; ++k) {
+      float* x = xh[k].data_ptr<float>();  // (B,2H): [input | h_prev]
+      float* h = x + H;
+      float* ck = c[k].data_ptr<float>();
+      if (k == 0) {
+        // gates (B,4H) = table[bytes] + h_prev (B,H) @ w_hh^T
+        packed[0].multiply(B, h, ld, 1.f, g, G);
+      } else {
+        // input half := h of the layer below; gates = [x | h_prev] (B,2H) @ w_cat^T (+ bias below)
+        const float* below = xh[k - 1].data_ptr<float>() + H;
+        for (int64_t b = 0; b < B; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
+        packed[k].multiply(B, x, ld, 0.f, g, G);
+      }
+      // c updates in place (each element is read before it is written); h replaces h_prev.
+      // Layer 0's table already holds its biases.
+      const float* b = k == 0 ? nullptr : bias[k - 1].data_ptr<float>();
+      kernels::lstm_gates_forward(B, H, g, G, b, ck, H, ck, H, nullptr, 0, h, ld);
+    }
+    // logits (B,256) = b_head + h_top (B,H) @ w_head^T
+    fill_rows(logits, b_head.data_ptr<float>(), kVocab);
+    packed[L].multiply(B, xh[L - 1].data_ptr<float>() + H, ld, 1.f, logits, kVocab);
+  }
+};
+
+}  // namespace
+
+struct Stepper::Impl {
+  CharLSTM model;
+  int64_t batch;
+  std::unique_ptr<CpuStep> cpu;  // null: reference path through model->forward
+  State state;                   // reference path only
+};
+
+Stepper::Stepper(const CharLSTM& model, int64_t batch) : impl_(new Impl{model, batch, {}, {}}) {
+  c10::InferenceMode guard;
+  if (model->device().is_cpu()) impl_->cpu = std::make_unique<CpuStep>(model, batch);
+  reset();
+}
+
+Stepper::~Stepper() = default;
+
+int64_t Stepper::batch() const { return impl_->batch; }
+
+void Stepper::reset() {
+  c10::InferenceMode guard;
+  if (impl_->cpu) {
+    impl_->cpu->reset();
+    return;
+  }
+  impl_->state = impl_->model->initial_state(impl_->batch);
+}
+
+void Stepper::step(const uint8_t* bytes, float* logits) {
+  c10::InferenceMode guard;
+  auto& m = *impl_;
+  if (m.cpu) {
+    m.cpu->step(bytes, logits);
+    return;
+  }
+  // Reference path. x: (B,1) int64
+  auto x = torch::empty({m.batch, 1}, torch::kLong);
+  for (int64_t b = 0; b < m.batch; ++b) x[b][0] = static_cast<int64_t>(bytes[b]);
+  const bool was_training = m.model->is_training();
+  m.model->eval();
+  auto [out, next] = m.model->forward(x.to(m.model->device()), m.state);
+  if (was_training) m.model->train();
+  m.state = next;
+  // out: (B,1,256) → logits (B,256)
+  auto cpu = out.reshape({m.batch, kVocab}).to(torch::kCPU, torch::kFloat).contiguous();
+  std::memcpy(logits, cpu.data_ptr<float>(), sizeof(float) * m.batch * kVocab);
+}
+
+}  // namespace charrnn

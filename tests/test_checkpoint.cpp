@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "charrnn/errors.h"
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/checkpoint_format.h"
-#include "charrnn/errors.h"
 #include "test_util.h"
 
 using namespace charrnn;
@@ -149,13 +149,13 @@ TEST(Checkpoint, HeaderIntegersThatAreFloatsOrOutOfRangeAreRefused) {
   ASSERT_NO_THROW(parse_checkpoint(with(nlohmann::json::json_pointer("/train/epochs"), 7)));
   for (const auto& [where, value] :
        std::vector<std::pair<std::string, nlohmann::json>>{{"/train/epochs", 1e300},
-                                                            {"/train/batch", int64_t{1} << 40},
-                                                            {"/train/seed", -1},
-                                                            {"/model/hidden", 4.5},
-                                                            {"/progress/step", 1e300},
-                                                            {"/tensors/0/bytes", -3},
-                                                            {"/tensors/0/shape", {1.5}},
-                                                            {"/tensors/0/shape", 4}}) {
+                                                           {"/train/batch", int64_t{1} << 40},
+                                                           {"/train/seed", -1},
+                                                           {"/model/hidden", 4.5},
+                                                           {"/progress/step", 1e300},
+                                                           {"/tensors/0/bytes", -3},
+                                                           {"/tensors/0/shape", {1.5}},
+                                                           {"/tensors/0/shape", 4}}) {
     SCOPED_TRACE(where + " = " + value.dump());
     EXPECT_THROW(parse_checkpoint(with(nlohmann::json::json_pointer(where), value)), InputError);
   }

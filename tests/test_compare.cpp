@@ -9,10 +9,10 @@
 #include "charrnn/compare/compare.h"
 #include "charrnn/compare/compare_export.h"
 #include "charrnn/compare/compare_text.h"
+#include "charrnn/compare/temperature_grid.h"
 #include "charrnn/errors.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/sample/sampler.h"
-#include "charrnn/compare/temperature_grid.h"
 
 using namespace charrnn;
 
@@ -232,8 +232,8 @@ TEST(TemperatureGrid, ParsesListsAndSweeps) {
 }
 
 TEST(TemperatureGrid, RejectsBadLists) {
-  for (const char* bad : {"", " ", "1,0.5", "0.5,0.5", "-1", "nan", "inf", "0.5,,1", "abc",
-                          "0.5x", "1,"}) {
+  for (const char* bad :
+       {"", " ", "1,0.5", "0.5,0.5", "-1", "nan", "inf", "0.5,,1", "abc", "0.5x", "1,"}) {
     EXPECT_THROW(parse_temperature_list(bad), InputError) << "'" << bad << "'";
   }
   for (const char* bad : {"1:2", "0.1:2:0", "0.1:2:-0.1", "2:1:0.1", "-1:1:0.5", "a:b:c",
@@ -247,7 +247,8 @@ TEST(CompareText, DisplayBytesNeverEmitsControlBytes) {
   const std::string shown = display_bytes(raw, true);
   EXPECT_EQ(shown, "ok\\x1b[31m\\t\\r\n\\xff\\x00");
   EXPECT_EQ(display_bytes("a\nb", false), "a\\nb");
-  for (unsigned char c : display_bytes(raw, true)) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f));
+  for (unsigned char c : display_bytes(raw, true))
+    EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f));
 }
 
 TEST(CompareText, WellFormedUtf8IsShownMalformedIsEscaped) {
@@ -280,7 +281,8 @@ TEST(CompareText, SamplesInColumnsWhenWideOneAfterAnotherWhenNarrow) {
   const std::string wide = render_samples(r, 100);
   EXPECT_NE(wide.find("T = 0.5 (seed 3)"), std::string::npos);
   // Both headers on one line, and the 70-byte line wrapped to the column width (48).
-  const auto header_line = wide.substr(wide.find("T = 0.5"), wide.find('\n', wide.find("T = 0.5")) - wide.find("T = 0.5"));
+  const auto header_line = wide.substr(
+      wide.find("T = 0.5"), wide.find('\n', wide.find("T = 0.5")) - wide.find("T = 0.5"));
   EXPECT_NE(header_line.find("T = 1 (seed 3)"), std::string::npos) << wide;
   EXPECT_NE(wide.find("short line" + std::string(38, ' ') + " | " + std::string(48, 'x')),
             std::string::npos)

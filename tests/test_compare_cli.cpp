@@ -8,9 +8,9 @@
 #include "charrnn/util/plot.h"
 #include "test_util.h"
 
+using charrnn::testing::expect_clean_error;
 using charrnn::testing::read_file;
 using charrnn::testing::run_cli;
-using charrnn::testing::expect_clean_error;
 using charrnn::testing::RunResult;
 using charrnn::testing::TempDir;
 using charrnn::testing::write_file;
@@ -50,12 +50,13 @@ TEST_F(CompareCli, PrintsSamplesSideBySideThenTheTable) {
   // stdout is not a terminal here: 80 columns, too narrow for 4 columns of 24.
   EXPECT_NE(r.out.find("=== T = 0.2 (seed 5) ==="), std::string::npos);
   EXPECT_EQ(std::system(("COLUMNS=160 " + std::string(CHARRNN_BIN) + " -q compare" + model() +
-                         " --length 80 --seed 5 > " + dir() / "wide.txt").c_str()),
+                         " --length 80 --seed 5 > " + dir() / "wide.txt")
+                            .c_str()),
             0);
   const std::string side = read_file(dir() / "wide.txt");
   EXPECT_NE(side.find("T = 0.2 (seed 5)"), std::string::npos);
   EXPECT_NE(side.find(" | T = 0.5 (seed 5)"), std::string::npos) << side;  // one header line
-  EXPECT_TRUE(std::filesystem::exists(dir() / "run/words.cache"));  // built once, cached
+  EXPECT_TRUE(std::filesystem::exists(dir() / "run/words.cache"));         // built once, cached
 }
 
 TEST_F(CompareCli, GenerateReproducesEachTemperaturesSamples) {
@@ -87,9 +88,9 @@ TEST_F(CompareCli, GenerateReproducesEachTemperaturesSamples) {
 
 TEST_F(CompareCli, SweepPrintsTheTableAndWritesAReport) {
   const std::string rep = dir() / "report";
-  const auto r = run_cli("-q compare" + model() + " --sweep 0.5:1.5:0.5 --length 50 --seed 1 " +
-                             "--report " + rep,
-                         dir());
+  const auto r = run_cli(
+      "-q compare" + model() + " --sweep 0.5:1.5:0.5 --length 50 --seed 1 " + "--report " + rep,
+      dir());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("==="), std::string::npos);  // no samples for a sweep
   EXPECT_NE(r.out.find("means over 4 samples"), std::string::npos) << r.out;  // sweep default
@@ -116,9 +117,8 @@ TEST_F(CompareCli, MissingTrainingCorpusSkipsCorpusMetricsWithOneWarning) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
   // --data points elsewhere.
-  const auto d = run_cli("-q compare --json --length 30 --seed 1 --data " + dir() / "corpus.txt" +
-                             model(),
-                         dir());
+  const auto d = run_cli(
+      "-q compare --json --length 30 --seed 1 --data " + dir() / "corpus.txt" + model(), dir());
   EXPECT_EQ(nlohmann::json::parse(d.out)["data"], dir() / "corpus.txt");
 }
 

@@ -48,7 +48,8 @@ CompareResult made_up_result() {
 // Sets PATH for the scope (to hide gnuplot), restoring it after.
 class ScopedPath {
  public:
-  explicit ScopedPath(const std::string& value) : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+  explicit ScopedPath(const std::string& value)
+      : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
     ::setenv("PATH", value.c_str(), 1);
   }
   ~ScopedPath() { ::setenv("PATH", old_.c_str(), 1); }
@@ -57,9 +58,7 @@ class ScopedPath {
   std::string old_;
 };
 
-bool is_png(const std::string& path) {
-  return read_file(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0;
-}
+bool is_png(const std::string& path) { return read_file(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0; }
 
 }  // namespace
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "charrnn/compare/corpus_index.h"
-#include "charrnn/errors.h"
 #include "charrnn/compare/text_metrics.h"
+#include "charrnn/errors.h"
 
 namespace charrnn {
 namespace {

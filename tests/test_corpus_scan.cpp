@@ -13,7 +13,9 @@ using namespace charrnn;
 
 namespace {
 
-ByteView view(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+ByteView view(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 std::string random_text(std::mt19937& rng, size_t n, int alphabet) {
   std::uniform_int_distribution<int> pick(0, alphabet - 1);
@@ -49,9 +51,10 @@ TEST(CorpusScan, MatchesCorpusIndexOnRandomTexts) {
     const size_t count = 1 + rng() % 5;
     for (size_t k = 0; k < count; ++k) {
       // Some samples share prefixes (as compare's greedy samples do) or are empty.
-      samples.push_back(k > 0 && rng() % 3 == 0 ? samples[0].substr(0, rng() % (samples[0].size() + 1)) +
-                                                    random_text(rng, rng() % 20, alphabet)
-                                              : random_text(rng, rng() % 60, alphabet + 1));
+      samples.push_back(k > 0 && rng() % 3 == 0
+                            ? samples[0].substr(0, rng() % (samples[0].size() + 1)) +
+                                  random_text(rng, rng() % 20, alphabet)
+                            : random_text(rng, rng() % 60, alphabet + 1));
     }
     std::vector<std::string_view> views(samples.begin(), samples.end());
     CorpusScan scan(views);

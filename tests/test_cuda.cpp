@@ -3,10 +3,10 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include "charrnn/store/checkpoint.h"
-#include "charrnn/util/device.h"
 #include "charrnn/errors.h"
+#include "charrnn/store/checkpoint.h"
 #include "charrnn/train/train.h"
+#include "charrnn/util/device.h"
 #include "test_util.h"
 
 using namespace charrnn;

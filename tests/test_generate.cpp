@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/sample/generate.h"
 #include "charrnn/model/model.h"
+#include "charrnn/sample/generate.h"
 
 using namespace charrnn;
 

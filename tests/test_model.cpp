@@ -157,8 +157,8 @@ TEST(Model, LossEqualsCrossEntropyOfForwardWithGradients) {
       auto [logits, st2] = m->forward(x, s0);
       auto opts = torch::nn::functional::CrossEntropyFuncOptions();
       if (sum) opts.reduction(torch::kSum);
-      auto l2 = torch::nn::functional::cross_entropy(logits.reshape({-1, 256}), y.reshape({-1}),
-                                                     opts);
+      auto l2 =
+          torch::nn::functional::cross_entropy(logits.reshape({-1, 256}), y.reshape({-1}), opts);
       l2.backward();
       SCOPED_TRACE(std::string(fused ? "fused" : "reference") + (sum ? ", sum" : ", mean"));
       const double v1 = l1.item<double>(), v2 = l2.item<double>();

@@ -10,26 +10,26 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
-#include "charrnn/store/checkpoint.h"
-#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
-#include "charrnn/train/fault_injection.h"
+#include "charrnn/store/checkpoint.h"
+#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/store/run_dir.h"
+#include "charrnn/train/fault_injection.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace charrnn;
-using charrnn::testing::read_file;
 using charrnn::testing::expect_clean_error;
+using charrnn::testing::read_file;
 using charrnn::testing::RunResult;
 using charrnn::testing::TempDir;
 using charrnn::testing::write_file;
@@ -84,8 +84,8 @@ bool exited(pid_t pid, int& status) {
 // Runs `sh -c SCRIPT` where the script may use $BIN; captures stdout and stderr.
 RunResult run_sh(const std::string& script, const TempDir& dir) {
   const std::string out = dir / ".stdout", err = dir / ".stderr";
-  const std::string cmd = "BIN=" + std::string(CHARRNN_BIN) + "; export BIN; (" + script + ") >" +
-                          out + " 2>" + err;
+  const std::string cmd =
+      "BIN=" + std::string(CHARRNN_BIN) + "; export BIN; (" + script + ") >" + out + " 2>" + err;
   const int raw = std::system(("/bin/bash -c " + q(cmd)).c_str());
   RunResult r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
@@ -94,9 +94,7 @@ RunResult run_sh(const std::string& script, const TempDir& dir) {
   return r;
 }
 
-RunResult cli(const std::string& args, const TempDir& dir) {
-  return run_sh("$BIN " + args, dir);
-}
+RunResult cli(const std::string& args, const TempDir& dir) { return run_sh("$BIN " + args, dir); }
 
 // Polls until `pred` holds or `seconds` pass.
 template <typename Pred>
@@ -190,9 +188,9 @@ TEST_F(Robustness, SurvivesRepeatedSigkill) {
   // Kill moments scale with this machine's speed: together the attempts last about one
   // uninterrupted run, so the killed run cannot finish early (each resume also redoes the
   // steps since its last checkpoint), and the test stays near 3 runs long.
-  const auto ref_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
+  const auto ref_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed() + 1);
   std::uniform_int_distribution<int> delay_ms(
       50, static_cast<int>(std::max<int64_t>(300, 2 * ref_ms / kKills)));
@@ -201,8 +199,8 @@ TEST_F(Robustness, SurvivesRepeatedSigkill) {
   bool finished = false;
   while (kills < kKills && !finished) {
     ++attempts;
-    const pid_t pid = spawn_cli("-q " + train_args(run, kSteps) + " --resume", dir / "out",
-                                dir / "err");
+    const pid_t pid =
+        spawn_cli("-q " + train_args(run, kSteps) + " --resume", dir / "out", dir / "err");
     const int ms = delay_ms(rng);
     if (wait_until([&] { return exited(pid, status); }, ms / 1000.0)) {
       finished = true;  // it ran to its end before the kill
@@ -220,8 +218,8 @@ TEST_F(Robustness, SurvivesRepeatedSigkill) {
     const auto last = cli("-q " + train_args(run, kSteps) + " --resume", dir);
     ASSERT_EQ(last.status, 0) << last.err;
   }
-  std::cerr << "[          ] " << kills << " SIGKILLs over " << attempts << " attempts (reference run "
-            << ref_ms << " ms)\n";
+  std::cerr << "[          ] " << kills << " SIGKILLs over " << attempts
+            << " attempts (reference run " << ref_ms << " ms)\n";
   EXPECT_GE(kills, 3);
 
   for (const auto& e : fs::directory_iterator(run)) {
@@ -231,7 +229,8 @@ TEST_F(Robustness, SurvivesRepeatedSigkill) {
   const auto b = load_checkpoint(run + "/latest.ckpt");
   EXPECT_EQ(b.progress.step, kSteps);
   expect_same_training_state(a, b);
-  expect_same_training_state(load_checkpoint(dir / "ref/best.ckpt"), load_checkpoint(run + "/best.ckpt"));
+  expect_same_training_state(load_checkpoint(dir / "ref/best.ckpt"),
+                             load_checkpoint(run + "/best.ckpt"));
   expect_every_step_once(run + "/metrics.jsonl", kSteps);
   expect_no_temporaries(run);
 }
@@ -282,9 +281,8 @@ TEST_F(Robustness, SigtermCheckpointsAndResumes) {
   EXPECT_GE(stopped.progress.step, 15);
   expect_no_temporaries(run);
   const int64_t target = stopped.progress.step + 12;
-  const auto resumed = cli("-q train --out " + run + " --resume --max-steps " +
-                               std::to_string(target),
-                           dir);
+  const auto resumed =
+      cli("-q train --out " + run + " --resume --max-steps " + std::to_string(target), dir);
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_EQ(load_checkpoint(run + "/latest.ckpt").progress.step, target);
   expect_every_step_once(run + "/metrics.jsonl", target);
@@ -348,9 +346,9 @@ TEST_F(Robustness, FileSizeLimitIsRefusedBeforeTraining) {
   ASSERT_EQ(first.status, 0) << first.err;
   const auto before = snapshot(dir / "run");
   // 64 KiB: fine for config.json and the probe, too small for this model's checkpoint.
-  const auto r = run_sh("trap '' XFSZ; ulimit -f 64; $BIN -q train --out " + dir / "run" +
-                            " --resume --max-steps 40",
-                        dir);
+  const auto r = run_sh(
+      "trap '' XFSZ; ulimit -f 64; $BIN -q train --out " + dir / "run" + " --resume --max-steps 40",
+      dir);
   expect_clean_error(r, "ulimit -f", "ulimit -f 64 on resume");
   EXPECT_EQ(snapshot(dir / "run"), before);
 }
@@ -370,8 +368,7 @@ TEST_F(Robustness, UnwritableRunFolderIsRefusedBeforeTraining) {
 
 TEST_F(Robustness, InjectedNaNLossRollsBackAndFinishes) {
   const std::string run = dir / "run";
-  const auto r = run_sh("CHARRNN_INJECT_FAULT=loss-nan@25 $BIN " + train_args(run, 40),
-                     dir);
+  const auto r = run_sh("CHARRNN_INJECT_FAULT=loss-nan@25 $BIN " + train_args(run, 40), dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("rolled back to the checkpoint at step 20"), std::string::npos) << r.err;
   const auto ck = load_checkpoint(run + "/latest.ckpt");
@@ -394,8 +391,7 @@ TEST_F(Robustness, InjectedNaNLossRollsBackAndFinishes) {
 
 TEST_F(Robustness, InjectedInfGradientBeforeTheFirstValidationRollsBackToStepZero) {
   const std::string run = dir / "run";
-  const auto r = run_sh("CHARRNN_INJECT_FAULT=grad-inf@4 $BIN " + train_args(run, 12),
-                     dir);
+  const auto r = run_sh("CHARRNN_INJECT_FAULT=grad-inf@4 $BIN " + train_args(run, 12), dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("gradient norm became inf"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("checkpoint at step 0"), std::string::npos) << r.err;
@@ -407,8 +403,7 @@ TEST_F(Robustness, InjectedInfGradientBeforeTheFirstValidationRollsBackToStepZer
 
 TEST_F(Robustness, RepeatedNaNStopsWithAClearMessage) {
   const std::string run = dir / "run";
-  const auto r = run_sh("CHARRNN_INJECT_FAULT=loss-nan@25x3 $BIN -q " + train_args(run, 40),
-                     dir);
+  const auto r = run_sh("CHARRNN_INJECT_FAULT=loss-nan@25x3 $BIN -q " + train_args(run, 40), dir);
   EXPECT_EQ(r.status, 2) << r.err;
   const std::string last = r.err.substr(r.err.rfind("charrnn: error: "));
   EXPECT_NE(last.find("training diverged"), std::string::npos) << r.err;
@@ -465,9 +460,8 @@ TEST_F(Robustness, SecondWriterIsRefusedAndTheLockDiesWithItsProcess) {
   EXPECT_EQ(wait_for(pid), 128 + SIGKILL);
   // The kernel dropped the lock with the process: the folder can be trained into again.
   const int64_t at = load_checkpoint(run + "/latest.ckpt").progress.step;
-  const auto again = cli("-q train --out " + run + " --resume --max-steps " +
-                             std::to_string(at + 10),
-                         dir);
+  const auto again =
+      cli("-q train --out " + run + " --resume --max-steps " + std::to_string(at + 10), dir);
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(load_checkpoint(run + "/latest.ckpt").progress.step, at + 10);
   expect_no_temporaries(run);

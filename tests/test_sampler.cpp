@@ -112,7 +112,9 @@ TEST(Sampler, TopKKeepsTheKMostLikelyInProportion) {
 
 TEST(Sampler, TopPKeepsTheSmallestSetReachingTheMass) {
   // Probabilities 0.5, 0.3, 0.15, 0.05 as logits log p (the rest ~0).
-  auto z = logits_with({{'a', std::log(0.5f)}, {'b', std::log(0.3f)}, {'c', std::log(0.15f)},
+  auto z = logits_with({{'a', std::log(0.5f)},
+                        {'b', std::log(0.3f)},
+                        {'c', std::log(0.15f)},
                         {'d', std::log(0.05f)}},
                        -60.f);
   SampleConfig cfg;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/errors.h"
 #include "charrnn/compare/text_metrics.h"
+#include "charrnn/errors.h"
 
 namespace charrnn {
 namespace {

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "charrnn/store/checkpoint.h"
 #include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
+#include "charrnn/store/checkpoint.h"
 #include "charrnn/train/evaluate.h"
 #include "charrnn/train/train.h"
 #include "test_util.h"

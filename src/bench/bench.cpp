@@ -8,11 +8,11 @@
 #include <chrono>
 #include <vector>
 
-#include "charrnn/util/device.h"
 #include "charrnn/errors.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/train/precision.h"
 #include "charrnn/train/train_step.h"
+#include "charrnn/util/device.h"
 
 namespace charrnn {
 namespace {

@@ -24,7 +24,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--hidden", o->model.hidden, "LSTM units per layer");
   cmd->add_option("--batch", o->batch, "Training streams B");
   cmd->add_option("--seq-len", o->seq_len, "Training BPTT length T");
-  cmd->add_option("--threads", o->threads, "CPU threads for training and batch-16 sampling (0 = all cores)");
+  cmd->add_option("--threads", o->threads,
+                  "CPU threads for training and batch-16 sampling (0 = all cores)");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--precision", o->precision, "CUDA training: fp32, bf16 or fp16");
   cmd->add_option("--warmup", o->warmup, "Untimed training steps first");

@@ -9,8 +9,8 @@
 #include <random>
 #include <sstream>
 
-#include "charrnn/util/device.h"
 #include "charrnn/errors.h"
+#include "charrnn/util/device.h"
 
 namespace charrnn::cli {
 

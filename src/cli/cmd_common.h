@@ -1,7 +1,6 @@
 // Pieces several subcommands share: loading a model, reading a prime, parsing seeds.
 #pragma once
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
 

@@ -13,9 +13,9 @@
 #include "charrnn/compare/compare_export.h"
 #include "charrnn/compare/compare_report.h"
 #include "charrnn/compare/compare_text.h"
-#include "charrnn/errors.h"
 #include "charrnn/compare/reference_corpus.h"
 #include "charrnn/compare/temperature_grid.h"
+#include "charrnn/errors.h"
 #include "charrnn/util/terminal.h"
 #include "cmd_common.h"
 #include "commands.h"
@@ -26,15 +26,15 @@ namespace {
 struct CompareOptions {
   std::string model;
   std::string temperatures = "0.2,0.5,1.0,1.2";  // comma-separated, strictly increasing
-  std::string sweep;                            // FROM:TO:STEP grid; replaces --temperatures
-  CompareConfig cfg;                            // length, samples, top-k/p (seed: see --seed)
+  std::string sweep;                             // FROM:TO:STEP grid; replaces --temperatures
+  CompareConfig cfg;                             // length, samples, top-k/p (seed: see --seed)
   std::string prime_file;
-  std::string data;          // corpus for the corpus metrics; "" = the checkpoint's train.data
-  bool no_corpus = false;    // skip the corpus metrics
-  std::string report;        // report folder; "" = none
-  bool json = false;         // one JSON object on stdout instead of text
+  std::string data;        // corpus for the corpus metrics; "" = the checkpoint's train.data
+  bool no_corpus = false;  // skip the corpus metrics
+  std::string report;      // report folder; "" = none
+  bool json = false;       // one JSON object on stdout instead of text
   std::string device = "auto";
-  int threads = 1;           // the corpus loads on another core meanwhile
+  int threads = 1;  // the corpus loads on another core meanwhile
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -49,8 +49,10 @@ std::string corpus_path(const CompareOptions& o, const LoadedModel& loaded) {
   const std::string& stored = loaded.ckpt.train.data;
   std::error_code ec;
   if (stored.empty() || !std::filesystem::exists(stored, ec)) {
-    spdlog::warn("training corpus '{}' (from the checkpoint) not found: corpus metrics skipped "
-                 "(pass --data CORPUS)", stored);
+    spdlog::warn(
+        "training corpus '{}' (from the checkpoint) not found: corpus metrics skipped "
+        "(pass --data CORPUS)",
+        stored);
     return "";
   }
   return stored;
@@ -72,9 +74,8 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
       (std::filesystem::path(loaded.path).parent_path() / "words.cache").string();
   std::future<ReferenceCorpus> corpus;
   if (!data.empty()) {
-    corpus = std::async(std::launch::async, [data, cache] {
-      return load_reference_corpus(data, cache);
-    });
+    corpus = std::async(std::launch::async,
+                        [data, cache] { return load_reference_corpus(data, cache); });
   }
   auto t0 = std::chrono::steady_clock::now();
   GeneratedComparison generated = generate_comparison(loaded.model, cfg);
@@ -85,11 +86,11 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
   if (corpus.valid()) {
     t0 = std::chrono::steady_clock::now();
     ref = corpus.get();
-    spdlog::info("corpus {} ({} bytes): read {:.2f} s, word set {} in {:.2f} s (waited {:.2f} s "
-                 "after generating)",
-                 data, ref->corpus.size, ref->read_seconds,
-                 ref->words.from_cache ? "from cache" : "built", ref->words_seconds,
-                 seconds_since(t0));
+    spdlog::info(
+        "corpus {} ({} bytes): read {:.2f} s, word set {} in {:.2f} s (waited {:.2f} s "
+        "after generating)",
+        data, ref->corpus.size, ref->read_seconds, ref->words.from_cache ? "from cache" : "built",
+        ref->words_seconds, seconds_since(t0));
     if (!ref->words.from_cache && !ref->words.cache_written) {
       spdlog::warn("cannot write word-set cache {}: the next compare rebuilds it", cache);
     }
@@ -97,7 +98,8 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
   t0 = std::chrono::steady_clock::now();
   const CompareResult result =
       measure_comparison(std::move(generated), ref ? ref->ref() : CorpusReference{});
-  spdlog::info("measured in {:.2f} s{}", seconds_since(t0), ref ? " (one pass over the corpus)" : "");
+  spdlog::info("measured in {:.2f} s{}", seconds_since(t0),
+               ref ? " (one pass over the corpus)" : "");
 
   const ReportSource source{loaded.path, ref ? data : ""};
   if (o.json) {

@@ -26,12 +26,15 @@ struct EvalOptions {
 
 void add_eval_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<EvalOptions>();
-  auto* cmd = app.add_subcommand("eval", "Score a model on a corpus: loss in nats and bits per byte");
+  auto* cmd =
+      app.add_subcommand("eval", "Score a model on a corpus: loss in nats and bits per byte");
   cmd->add_option("--model", o->model, "Checkpoint file, or run folder (its best checkpoint)")
       ->required();
   cmd->add_option("--data", o->data, "Corpus file or folder to score")->required();
-  cmd->add_option("--batch", o->batch, "Parallel streams (0 = as trained)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seq-len", o->seq_len, "Bytes per step (0 = as trained)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", o->batch, "Parallel streams (0 = as trained)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seq-len", o->seq_len, "Bytes per step (0 = as trained)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout");

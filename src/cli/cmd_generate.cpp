@@ -15,13 +15,13 @@ namespace {
 
 struct GenerateOptions {
   std::string model;
-  int64_t length = 500;      // bytes to generate per sample
-  std::string prime;         // warms the state; printed first
+  int64_t length = 500;  // bytes to generate per sample
+  std::string prime;     // warms the state; printed first
   std::string prime_file;
   SampleConfig sampling;
   int num_samples = 1;
   std::string device = "auto";
-  int threads = 1;           // batch-1 sampling is fastest on one thread
+  int threads = 1;  // batch-1 sampling is fastest on one thread
 };
 
 }  // namespace
@@ -37,7 +37,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->excludes(prime);
   cmd->add_option("--temperature,-t", o->sampling.temperature,
                   "Divide the logits by T before the softmax (0 = greedy)");
-  cmd->add_option("--top-k", o->sampling.top_k, "Sample only from the k most likely bytes (0 = off)");
+  cmd->add_option("--top-k", o->sampling.top_k,
+                  "Sample only from the k most likely bytes (0 = off)");
   cmd->add_option("--top-p", o->sampling.top_p,
                   "Sample only from the smallest set of bytes with this much mass (1 = off)");
   auto* seed = cmd->add_option("--seed", o->sampling.seed,

@@ -20,7 +20,8 @@ struct PlotOptions {
 
 void add_plot_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<PlotOptions>();
-  auto* cmd = app.add_subcommand("plot", "Draw a run's train and validation loss into RUN/loss.png");
+  auto* cmd =
+      app.add_subcommand("plot", "Draw a run's train and validation loss into RUN/loss.png");
   cmd->add_option("run", o->run, "Run folder (holds metrics.jsonl)")->required();
   cmd->add_option("--out", o->out, "PNG to write (default: RUN/loss.png)");
   cmd->callback([o, &exit_code] {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "charrnn/errors.h"
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/config_json.h"
-#include "charrnn/errors.h"
 #include "charrnn/train/train.h"
 #include "commands.h"
 
@@ -47,7 +47,8 @@ bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train
     model = model_config_from_json(j["model"]);
     train = train_config_from_json(j["train"]);
   } catch (const InputError&) {
-    throw InputError("'" + config.string() + "' is damaged and there is no checkpoint to resume "
+    throw InputError("'" + config.string() +
+                     "' is damaged and there is no checkpoint to resume "
                      "(delete the run folder and start again)");
   }
   return true;
@@ -111,7 +112,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("train", "Train a model on a corpus (file or folder)");
   auto& m = o->model;
   auto& t = o->train;
-  cmd->add_option("--data", t.data, "Corpus: a file, or a folder (every file, sorted, concatenated)");
+  cmd->add_option("--data", t.data,
+                  "Corpus: a file, or a folder (every file, sorted, concatenated)");
   cmd->add_option("--out", t.out, "Run folder for checkpoints, metrics.jsonl and config.json");
   cmd->add_option("--val-frac", t.val_frac, "Last fraction of the corpus held out for validation");
   cmd->add_option("--val-max-bytes", t.val_max_bytes,
@@ -119,15 +121,18 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--layers", m.layers, "LSTM layers");
   cmd->add_option("--hidden", m.hidden, "LSTM units per layer");
   cmd->add_option("--dropout", m.dropout, "Dropout between layers and before the output (0 = off)");
-  cmd->add_option("--batch", t.batch, "Parallel streams B (the corpus is cut into B contiguous parts)");
+  cmd->add_option("--batch", t.batch,
+                  "Parallel streams B (the corpus is cut into B contiguous parts)");
   cmd->add_option("--seq-len", t.seq_len, "Bytes per stream per step (truncated BPTT length)");
   cmd->add_option("--lr", t.lr, "Adam learning rate");
-  cmd->add_option("--lr-decay", t.lr_decay, "Per-epoch learning-rate multiplier once decay starts (1 = off)");
+  cmd->add_option("--lr-decay", t.lr_decay,
+                  "Per-epoch learning-rate multiplier once decay starts (1 = off)");
   cmd->add_option("--lr-decay-after", t.lr_decay_after, "Epochs at the full learning rate");
   cmd->add_option("--grad-clip", t.grad_clip, "Clip the global gradient norm to this (0 = off)");
   cmd->add_option("--epochs", t.epochs, "Stop after this many epochs");
   cmd->add_option("--max-steps", t.max_steps, "Stop after this many steps (0 = no limit)");
-  cmd->add_option("--time-limit", t.time_limit, "Stop after this many seconds of training (0 = no limit)");
+  cmd->add_option("--time-limit", t.time_limit,
+                  "Stop after this many seconds of training (0 = no limit)");
   cmd->add_option("--seed", t.seed, "Random seed: same seed, same run");
   cmd->add_option("--threads", t.threads, "CPU threads (0 = all cores)");
   cmd->add_option("--eval-every", t.eval_every, "Validate and checkpoint every N steps");

@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "charrnn/compare/corpus_scan.h"
+#include "charrnn/compare/temperature_grid.h"
 #include "charrnn/errors.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/sample/sampler.h"
-#include "charrnn/compare/temperature_grid.h"
 
 namespace charrnn {
 

@@ -48,9 +48,12 @@ nlohmann::json sample_json(const SampleResult& s, bool has_corpus) {
 nlohmann::json to_json(const CompareResult& r) {
   const CompareConfig& c = r.config;
   nlohmann::json j;
-  j["config"] = {{"temperatures", c.temperatures}, {"length", c.length},
-                 {"prime", c.prime},               {"num_samples", c.num_samples},
-                 {"seed", c.seed},                 {"top_k", c.top_k},
+  j["config"] = {{"temperatures", c.temperatures},
+                 {"length", c.length},
+                 {"prime", c.prime},
+                 {"num_samples", c.num_samples},
+                 {"seed", c.seed},
+                 {"top_k", c.top_k},
                  {"top_p", c.top_p}};
   j["has_corpus"] = r.has_corpus;
   j["temperatures"] = nlohmann::json::array();

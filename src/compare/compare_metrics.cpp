@@ -28,8 +28,7 @@ const std::vector<MetricColumn>& metric_columns() {
   return columns;
 }
 
-TemperatureSummary summarize_one(double temperature, const SampleResult& sample,
-                                 bool has_corpus) {
+TemperatureSummary summarize_one(double temperature, const SampleResult& sample, bool has_corpus) {
   return summarize(temperature, {sample}, has_corpus);
 }
 

@@ -9,8 +9,8 @@
 #include "charrnn/compare/compare_metrics.h"
 #include "charrnn/compare/compare_text.h"
 #include "charrnn/errors.h"
-#include "charrnn/util/plot.h"
 #include "charrnn/store/run_dir.h"
+#include "charrnn/util/plot.h"
 
 namespace charrnn {
 
@@ -34,18 +34,33 @@ struct Chart {
 
 std::vector<Chart> charts() {
   return {
-      {"log_likelihood", "Log-likelihood of the sample under the model at T=1",
-       "nats/byte (higher = more model-like)", {"log_likelihood"}, false},
+      {"log_likelihood",
+       "Log-likelihood of the sample under the model at T=1",
+       "nats/byte (higher = more model-like)",
+       {"log_likelihood"},
+       false},
       {"entropy", "Entropy of the distribution sampled from", "nats", {"entropy"}, false},
-      {"distinct_n", "Word diversity: distinct n-grams / n-grams", "share",
-       {"distinct_2", "distinct_3", "distinct_4"}, false},
-      {"longest_repeat", "Longest substring repeated within a sample", "bytes",
-       {"longest_repeat"}, false},
+      {"distinct_n",
+       "Word diversity: distinct n-grams / n-grams",
+       "share",
+       {"distinct_2", "distinct_3", "distinct_4"},
+       false},
+      {"longest_repeat",
+       "Longest substring repeated within a sample",
+       "bytes",
+       {"longest_repeat"},
+       false},
       {"in_corpus_words", "Words spelled as in the corpus", "share", {"in_corpus_words"}, true},
-      {"longest_copy", "Longest substring copied verbatim from the corpus", "bytes",
-       {"longest_copy"}, true},
-      {"window_share", "20-byte windows found verbatim in the corpus", "share",
-       {"window_share"}, true},
+      {"longest_copy",
+       "Longest substring copied verbatim from the corpus",
+       "bytes",
+       {"longest_copy"},
+       true},
+      {"window_share",
+       "20-byte windows found verbatim in the corpus",
+       "share",
+       {"window_share"},
+       true},
   };
 }
 
@@ -57,7 +72,8 @@ PlotSpec chart_spec(const CompareResult& r, const Chart& chart, const std::strin
   spec.ylabel = chart.ylabel;
   for (const std::string& key : chart.keys) {
     const MetricColumn& col = column(key);
-    PlotSeries mean{std::string(col.title) + (r.config.num_samples > 1 ? " (mean)" : ""), {}, false};
+    PlotSeries mean{
+        std::string(col.title) + (r.config.num_samples > 1 ? " (mean)" : ""), {}, false};
     for (const TemperatureResult& t : r.temperatures) {
       mean.points.emplace_back(t.summary.temperature, col.get(t.summary));
     }
@@ -92,8 +108,10 @@ std::string markdown(const CompareResult& r, const ReportSource& source,
   const CompareConfig& c = r.config;
   std::string md = "# charrnn compare\n\n";
   md += "- model: `" + source.model + "`\n";
-  md += "- corpus: " + (source.data.empty() ? std::string("none (corpus metrics skipped)")
-                                              : "`" + source.data + "`") + "\n";
+  md += "- corpus: " +
+        (source.data.empty() ? std::string("none (corpus metrics skipped)")
+                             : "`" + source.data + "`") +
+        "\n";
   md += "- prime: `" + display_bytes(c.prime, false) + "`\n";
   md += "- " + std::to_string(c.length) + " bytes per sample, " + std::to_string(c.num_samples) +
         " sample(s) per temperature, seeds " + std::to_string(c.seed) + ".." +
@@ -118,8 +136,8 @@ std::string markdown(const CompareResult& r, const ReportSource& source,
     for (const SampleResult& s : t.samples) {
       const std::string text = display_bytes(s.text, true);
       const std::string fence = fence_for(text);
-      md += "\nseed " + std::to_string(s.seed) + ":\n\n" + fence + "text\n" + text + "\n" +
-            fence + "\n";
+      md += "\nseed " + std::to_string(s.seed) + ":\n\n" + fence + "text\n" + text + "\n" + fence +
+            "\n";
     }
   }
   return md;
@@ -139,15 +157,16 @@ ReportOutcome write_report(const CompareResult& r, const ReportSource& source,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (!std::filesystem::is_directory(dir)) {
-    throw InputError("cannot create report folder '" + dir + "'" +
-                     (ec ? ": " + ec.message() : "") + " (choose another --report)");
+    throw InputError("cannot create report folder '" + dir + "'" + (ec ? ": " + ec.message() : "") +
+                     " (choose another --report)");
   }
   ReportOutcome out;
   std::vector<std::string> plots;
   const auto gnuplot = find_gnuplot();
   if (!gnuplot) {
-    out.warning = "gnuplot not found on PATH: report written without plots "
-                  "(install gnuplot-nox to get them)";
+    out.warning =
+        "gnuplot not found on PATH: report written without plots "
+        "(install gnuplot-nox to get them)";
   } else {
     for (const Chart& chart : charts()) {
       if (chart.needs_corpus && !r.has_corpus) continue;

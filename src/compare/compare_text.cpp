@@ -119,8 +119,10 @@ std::vector<const MetricColumn*> shown_columns(const CompareResult& r) {
 size_t utf8_char_length(std::string_view s) {
   if (s.empty()) return 0;
   const auto b0 = static_cast<unsigned char>(s[0]);
-  const size_t n = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3
-                 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+  const size_t n = b0 >= 0xC2 && b0 <= 0xDF   ? 2
+                   : b0 >= 0xE0 && b0 <= 0xEF ? 3
+                   : b0 >= 0xF0 && b0 <= 0xF4 ? 4
+                                              : 0;
   if (n == 0 || s.size() < n) return 0;
   uint32_t cp = b0 & (0x7F >> n);
   for (size_t k = 1; k < n; ++k) {
@@ -218,9 +220,8 @@ std::string render_table(const CompareResult& r, bool markdown) {
     }
   }
   // Legend: what each column is, in its unit, and over how many samples; wrapped at 100.
-  std::vector<std::string> notes{"means over " + std::to_string(r.config.num_samples) +
-                                 " sample" + (r.config.num_samples == 1 ? "" : "s") +
-                                 " per temperature"};
+  std::vector<std::string> notes{"means over " + std::to_string(r.config.num_samples) + " sample" +
+                                 (r.config.num_samples == 1 ? "" : "s") + " per temperature"};
   for (const MetricColumn* c : cols) {
     notes.push_back(std::string(c->header) + " = " + c->title +
                     (*c->unit ? std::string(" (") + c->unit + ")" : ""));

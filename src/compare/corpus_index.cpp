@@ -11,8 +11,8 @@
 #include <limits>
 #include <stdexcept>
 
-#include "charrnn/errors.h"
 #include "charrnn/compare/text_metrics.h"
+#include "charrnn/errors.h"
 
 namespace charrnn {
 

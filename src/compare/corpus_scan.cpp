@@ -59,7 +59,8 @@ CorpusScan::CorpusScan(std::vector<std::string_view> samples) : samples_(std::mo
           continue;
         }
         const int32_t clone = clone_of(existing, len_[static_cast<size_t>(last)] + 1);
-        for (int32_t p = last; p != -1 && get(p, c) == existing; p = link_[static_cast<size_t>(p)]) {
+        for (int32_t p = last; p != -1 && get(p, c) == existing;
+             p = link_[static_cast<size_t>(p)]) {
           set(p, c, clone);
         }
         last = clone;
@@ -150,7 +151,8 @@ void CorpusScan::scan(ByteView corpus) {
   for (int32_t x : len_) ++count[static_cast<size_t>(x)];
   for (size_t k = 1; k < count.size(); ++k) count[k] += count[k - 1];
   std::vector<int32_t> order(n);
-  for (size_t s = n; s-- > 0;) order[--count[static_cast<size_t>(len_[s])]] = static_cast<int32_t>(s);
+  for (size_t s = n; s-- > 0;)
+    order[--count[static_cast<size_t>(len_[s])]] = static_cast<int32_t>(s);
   for (size_t k = n; k-- > 1;) {  // order[0] is the root (len 0)
     const auto s = static_cast<size_t>(order[k]);
     const auto p = static_cast<size_t>(link_[s]);

@@ -50,7 +50,8 @@ std::string num(double v) {
 }  // namespace
 
 void validate_temperatures(const std::vector<double>& temps, const std::string& flag) {
-  if (temps.empty()) throw InputError(flag + " is empty; give at least one temperature, e.g. 0.5,1.0");
+  if (temps.empty())
+    throw InputError(flag + " is empty; give at least one temperature, e.g. 0.5,1.0");
   if (temps.size() > kMaxTemperatures) {
     throw InputError(flag + " has " + std::to_string(temps.size()) + " temperatures; at most " +
                      std::to_string(kMaxTemperatures) + " (use a coarser step)");

@@ -55,7 +55,8 @@ void map_file(const std::string& path, Corpus& corpus) {
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) cannot_read(path, errno);
   if (!S_ISREG(st.st_mode)) {
-    throw InputError("corpus '" + path + "' is not a regular file or folder (pass --data FILE_OR_FOLDER)");
+    throw InputError("corpus '" + path +
+                     "' is not a regular file or folder (pass --data FILE_OR_FOLDER)");
   }
   const auto size = static_cast<size_t>(st.st_size);
   if (size == 0) return;
@@ -66,10 +67,9 @@ void map_file(const std::string& path, Corpus& corpus) {
     corpus.data = buf;
     return;
   }
-  corpus.data = std::shared_ptr<const uint8_t>(static_cast<const uint8_t*>(p),
-                                               [size](const uint8_t* q) {
-                                                 ::munmap(const_cast<uint8_t*>(q), size);
-                                               });
+  corpus.data = std::shared_ptr<const uint8_t>(
+      static_cast<const uint8_t*>(p),
+      [size](const uint8_t* q) { ::munmap(const_cast<uint8_t*>(q), size); });
   corpus.size = size;
 }
 
@@ -92,8 +92,9 @@ Corpus read_corpus(const std::string& path) {
       if (it->is_regular_file(ec)) files.push_back(it->path());
     }
     if (files.empty()) {
-      throw InputError("folder '" + path +
-                       "' holds no regular files (point --data at a text file or a folder of them)");
+      throw InputError(
+          "folder '" + path +
+          "' holds no regular files (point --data at a text file or a folder of them)");
     }
     std::sort(files.begin(), files.end());
     std::vector<size_t> sizes;

@@ -2,8 +2,8 @@
 
 #include <torch/torch.h>
 
-#include "charrnn/model/dropout.h"
 #include "charrnn/errors.h"
+#include "charrnn/model/dropout.h"
 #include "charrnn/model/fused_lstm.h"
 
 namespace charrnn {

@@ -16,8 +16,7 @@ class PackedMatrix {
   // Packs op(B) (k,n): B is row-major with row stride ldb, (k,n) as is or (n,k) when trans_b.
   // B must outlive the PackedMatrix (the fallback reads it directly). The own kernel runs where
   // the CPU has AVX-512F; `native` false forces the BLAS fallback (tests cover both paths).
-  PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
-               bool native = true);
+  PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, bool native = true);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }

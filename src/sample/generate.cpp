@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "charrnn/sample/sampler.h"
 #include "charrnn/model/stepper.h"
+#include "charrnn/sample/sampler.h"
 
 namespace charrnn {
 namespace {

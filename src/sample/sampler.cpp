@@ -46,8 +46,7 @@ void sampling_distribution(const float* logits, const SampleConfig& cfg, double*
     // Most likely first; ties broken by byte value so the mask is deterministic.
     std::array<int, kVocab> order;
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int a, int b) { return probs[a] > probs[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return probs[a] > probs[b]; });
     int keep = top_k ? cfg.top_k : kVocab;
     if (top_p) {
       const double total = std::accumulate(probs, probs + kVocab, 0.0);

@@ -1,6 +1,5 @@
 #include "charrnn/store/checkpoint.h"
 
-
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -10,9 +9,9 @@
 #include <sstream>
 #include <type_traits>
 
+#include "charrnn/errors.h"
 #include "charrnn/store/atomic_file.h"
 #include "charrnn/store/config_json.h"
-#include "charrnn/errors.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -24,8 +23,8 @@ struct DType {
   const char* name;
   at::ScalarType type;
 };
-constexpr DType kDTypes[] = {{"f32", at::kFloat}, {"f64", at::kDouble}, {"i64", at::kLong},
-                             {"u8", at::kByte}};
+constexpr DType kDTypes[] = {
+    {"f32", at::kFloat}, {"f64", at::kDouble}, {"i64", at::kLong}, {"u8", at::kByte}};
 
 const char* dtype_name(at::ScalarType t) {
   for (const auto& d : kDTypes) {
@@ -90,7 +89,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) {
-    throw InputError("checkpoint '" + path + "' does not exist (pass --model with a .ckpt file "
+    throw InputError("checkpoint '" + path +
+                     "' does not exist (pass --model with a .ckpt file "
                      "or a run folder under models/)");
   }
   if (fs::is_directory(status)) {

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <set>
 
-#include "charrnn/store/config_json.h"
 #include "charrnn/errors.h"
+#include "charrnn/store/config_json.h"
 
 using nlohmann::json;
 

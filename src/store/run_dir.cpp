@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 namespace charrnn {
 namespace {
 
-std::string megabytes(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MB"; }
+std::string megabytes(uint64_t bytes) {
+  return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MB";
+}
 
 // Files only a killed writer leaves: AtomicFile's temporaries and the writability probe.
 // Both end in ".tmp.<pid>".
@@ -35,8 +37,8 @@ RunDir::RunDir(const std::string& path) : path_(path.empty() ? "." : path) {
   std::error_code ec;
   fs::create_directories(path_, ec);
   if (!fs::is_directory(path_, ec)) {
-    throw InputError("cannot create run folder '" + path_ + "'" +
-                     (ec ? ": " + ec.message() : "") + " (choose another --out)");
+    throw InputError("cannot create run folder '" + path_ + "'" + (ec ? ": " + ec.message() : "") +
+                     " (choose another --out)");
   }
   const std::string lock = path_ + "/.lock";
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -17,8 +17,8 @@ EvalResult evaluate(CharLSTM& model, ByteView data, int batch, int seq_len, cons
                      " (lower --seq-len or use more text)");
   }
   // Short data gets fewer streams rather than an error: every stream needs seq_len + 1 bytes.
-  const auto streams = static_cast<int>(
-      std::min<int64_t>(batch, (static_cast<int64_t>(data.size) - 1) / seq_len));
+  const auto streams =
+      static_cast<int>(std::min<int64_t>(batch, (static_cast<int64_t>(data.size) - 1) / seq_len));
   StreamBatcher batcher(data, streams, seq_len, what);
 
   const bool was_training = model->is_training();

@@ -12,18 +12,18 @@
 #include <limits>
 
 #include "charrnn/data/batcher.h"
+#include "charrnn/data/corpus.h"
+#include "charrnn/errors.h"
+#include "charrnn/model/model.h"
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/config_json.h"
-#include "charrnn/data/corpus.h"
-#include "charrnn/util/device.h"
-#include "charrnn/errors.h"
+#include "charrnn/store/run_dir.h"
 #include "charrnn/train/evaluate.h"
 #include "charrnn/train/fault_injection.h"
-#include "charrnn/model/model.h"
 #include "charrnn/train/precision.h"
 #include "charrnn/train/progress_line.h"
-#include "charrnn/store/run_dir.h"
 #include "charrnn/train/train_step.h"
+#include "charrnn/util/device.h"
 
 namespace fs = std::filesystem;
 
@@ -136,8 +136,9 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     spdlog::info("no checkpoint in '{}' yet: starting the run from scratch", cfg.out);
     resume = false;
   } else if (!resume && fs::exists(run.latest())) {
-    throw InputError("run folder '" + cfg.out +
-                     "' already holds a run (add --resume to continue it, or choose another --out)");
+    throw InputError(
+        "run folder '" + cfg.out +
+        "' already holds a run (add --resume to continue it, or choose another --out)");
   }
   Checkpoint resumed;
   if (resume) {
@@ -175,7 +176,8 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     const std::vector<int64_t> shape{model_cfg.layers, cfg.batch, model_cfg.hidden};
     if (h == ck.tensors.end() || c == ck.tensors.end() || h->second.sizes().vec() != shape ||
         c->second.sizes().vec() != shape) {
-      throw InputError("checkpoint's carried state disagrees with --batch (drop --batch to resume)");
+      throw InputError(
+          "checkpoint's carried state disagrees with --batch (drop --batch to resume)");
     }
     state = {h->second.to(device), c->second.to(device)};
     if (auto r = ck.tensors.find("rng.cpu"); r != ck.tensors.end()) set_rng_state(r->second);
@@ -185,7 +187,8 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     resumed = Checkpoint{};
     spdlog::info("resuming '{}' at step {} (epoch {})", cfg.out, progress.step, progress.epoch);
     if (progress.lr_scale < 1) {
-      spdlog::info("learning rate at {} of --lr after earlier NaN/Inf rollbacks", progress.lr_scale);
+      spdlog::info("learning rate at {} of --lr after earlier NaN/Inf rollbacks",
+                   progress.lr_scale);
     }
   } else {
     state = model->initial_state(cfg.batch);
@@ -285,10 +288,11 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     line.clear();
     const Checkpoint good = load_checkpoint(run.latest());
     if (++faults >= kMaxNumericalFaults) {
-      throw InputError("training diverged: " + what + " at step " + std::to_string(at_step) +
-                       ", " + std::to_string(faults) +
+      throw InputError("training diverged: " + what + " at step " + std::to_string(at_step) + ", " +
+                       std::to_string(faults) +
                        " times in a row even after halving the learning rate; the run keeps its "
-                       "last good checkpoint (step " + std::to_string(good.progress.step) +
+                       "last good checkpoint (step " +
+                       std::to_string(good.progress.step) +
                        ") (start a new run with a lower --lr or a smaller --grad-clip)");
     }
     const double lr_scale = progress.lr_scale * 0.5;  // compounds until a new checkpoint
@@ -297,9 +301,10 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     loss_sum = 0;
     loss_count = 0;
     metrics = MetricsLog(run.metrics(), progress.step);  // the steps redone will be logged again
-    spdlog::warn("{} at step {}: rolled back to the checkpoint at step {}, learning rate now {} "
-                 "of --lr",
-                 what, at_step, progress.step, progress.lr_scale);
+    spdlog::warn(
+        "{} at step {}: rolled back to the checkpoint at step {}, learning rate now {} "
+        "of --lr",
+        what, at_step, progress.step, progress.lr_scale);
   };
   auto roll_over_epoch = [&] {  // next epoch: streams restart from zero state
     if (progress.batch_in_epoch >= nb) {
@@ -333,11 +338,10 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
       x = x.pin_memory().to(device, /*non_blocking=*/true);
       y = y.pin_memory().to(device, /*non_blocking=*/true);
     }
-    const StepOutcome step = train_step(
-        model, opt, x, y, state, cfg.grad_clip,
-        {inject.fire(FaultInjection::Kind::kLossNaN, this_step),
-         inject.fire(FaultInjection::Kind::kGradInf, this_step)},
-        precision, &scaler);
+    const StepOutcome step = train_step(model, opt, x, y, state, cfg.grad_clip,
+                                        {inject.fire(FaultInjection::Kind::kLossNaN, this_step),
+                                         inject.fire(FaultInjection::Kind::kGradInf, this_step)},
+                                        precision, &scaler);
     if (step.overflow) {
       spdlog::debug("step {}: fp16 gradients overflowed; update skipped, loss scale now {}",
                     this_step, scaler.scale());
@@ -354,8 +358,8 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
     loss_sum += loss_value;
     ++loss_count;
 
-    const bool last = progress.step >= total_steps ||
-                      (cfg.time_limit > 0 && elapsed() >= cfg.time_limit);
+    const bool last =
+        progress.step >= total_steps || (cfg.time_limit > 0 && elapsed() >= cfg.time_limit);
     const bool eval_now = progress.step % cfg.eval_every == 0 || last;
     if (eval_now) {
       line.clear();
@@ -364,10 +368,11 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
         roll_back("the weights or the validation loss became NaN or Inf", at);
         continue;
       }
-      spdlog::info("step {} | epoch {} | train {:.4f} | val {:.4f} nats/byte ({:.4f} bits) | {:.0f} "
-                   "chars/s",
-                   progress.step, progress.epoch + 1, loss_value, progress.last_val,
-                   progress.last_val / std::log(2.0), chars_per_sec());
+      spdlog::info(
+          "step {} | epoch {} | train {:.4f} | val {:.4f} nats/byte ({:.4f} bits) | {:.0f} "
+          "chars/s",
+          progress.step, progress.epoch + 1, loss_value, progress.last_val,
+          progress.last_val / std::log(2.0), chars_per_sec());
     } else if (progress.step % cfg.log_every == 0) {
       record(false);
     }
@@ -388,14 +393,16 @@ TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg) {
 
   if (stop_signal != 0) {
     if (saved_step != progress.step) checkpoint(false, false);
-    spdlog::warn("stopped by signal {} at step {}; checkpoint saved. Resume with: charrnn train "
-                 "--out {} --resume",
-                 stop_signal, progress.step, cfg.out);
+    spdlog::warn(
+        "stopped by signal {} at step {}; checkpoint saved. Resume with: charrnn train "
+        "--out {} --resume",
+        stop_signal, progress.step, cfg.out);
   } else if (saved_step != progress.step) {
     if (!checkpoint(true, true)) {
-      throw InputError("training diverged: the weights became NaN or Inf at step " +
-                       std::to_string(progress.step) +
-                       "; the run keeps its last good checkpoint (start a new run with a lower --lr)");
+      throw InputError(
+          "training diverged: the weights became NaN or Inf at step " +
+          std::to_string(progress.step) +
+          "; the run keeps its last good checkpoint (start a new run with a lower --lr)");
     }
   }
   if (!fs::exists(run.best())) save_checkpoint(run.best(), load_checkpoint(run.latest()));

@@ -52,9 +52,9 @@ bool reference_blas_loaded() {
     if (reference) return true;  // Debian's alternatives point libblas.so.3 at netlib's
   }
   const bool optimized = dlsym(self, "openblas_get_num_threads") != nullptr ||
-                         dlsym(self, "bli_init") != nullptr ||         // BLIS
+                         dlsym(self, "bli_init") != nullptr ||  // BLIS
                          dlsym(self, "MKL_Get_Max_Threads") != nullptr ||
-                         dlsym(self, "ATL_buildinfo") != nullptr;      // ATLAS
+                         dlsym(self, "ATL_buildinfo") != nullptr;  // ATLAS
   return !optimized;
 }
 

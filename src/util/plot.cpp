@@ -28,9 +28,12 @@ namespace {
 std::string quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "''";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '\'')
+      out += "''";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -88,7 +91,10 @@ std::string gnuplot_script(const PlotSpec& spec) {
     for (const auto& [x, y] : spec.series[k].points) {
       const bool ok = drawable(y, spec.log_y);
       s << x << ' ';
-      if (ok) s << *y; else s << '?';
+      if (ok)
+        s << *y;
+      else
+        s << '?';
       s << '\n';
     }
     s << "EOD\n";
@@ -153,8 +159,7 @@ void draw_plot(const PlotSpec& spec, const std::string& gnuplot) {
   in.close();
   std::remove(log.c_str());
   struct stat st {};
-  const bool drawn =
-      ::stat(spec.output.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+  const bool drawn = ::stat(spec.output.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !drawn) {
     const std::string why = first_line(messages.str());
     throw std::runtime_error("gnuplot failed on " + script +

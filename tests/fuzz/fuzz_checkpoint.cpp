@@ -8,8 +8,8 @@
 #include <cstring>
 #include <vector>
 
-#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/errors.h"
+#include "charrnn/store/checkpoint_format.h"
 
 namespace {
 

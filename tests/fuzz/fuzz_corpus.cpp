@@ -23,14 +23,18 @@ const fs::path& scratch() {
     const fs::path base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path();
     auto d = base / ("charrnn-fuzz-corpus-" + std::to_string(::getpid()));
     fs::create_directories(d);
-    std::atexit([] { std::error_code ec; fs::remove_all(scratch(), ec); });
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(scratch(), ec);
+    });
     return d;
   }();
   return dir;
 }
 
 void put(const fs::path& p, const uint8_t* data, size_t n) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), n);
+  std::ofstream(p, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), n);
 }
 
 std::string got(const charrnn::Corpus& c) {

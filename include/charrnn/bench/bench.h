@@ -9,17 +9,17 @@ namespace charrnn {
 
 struct BenchConfig {
   ModelConfig model;
-  int batch = 50;               // training streams B
-  int seq_len = 50;             // training BPTT length T
-  int threads = 0;              // training and batch-16 sampling threads; 0 = all cores
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int batch = 50;                  // training streams B
+  int seq_len = 50;                // training BPTT length T
+  int threads = 0;                 // training and batch-16 sampling threads; 0 = all cores
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N
   std::string precision = "fp32";  // CUDA only: fp32 | bf16 | fp16 training
-  bool fused = true;            // CPU: fused LSTM kernels (false = torch::nn::LSTM)
-  int warmup = 5;               // untimed steps before measuring
-  int steps = 20;               // training steps per repeat
-  int repeats = 3;              // timed repeats (min/median/max)
-  int64_t sample_bytes = 2000;  // bytes per stream per sampling repeat
-  double temperature = 0.8;     // sampling temperature (the peer's)
+  bool fused = true;               // CPU: fused LSTM kernels (false = torch::nn::LSTM)
+  int warmup = 5;                  // untimed steps before measuring
+  int steps = 20;                  // training steps per repeat
+  int repeats = 3;                 // timed repeats (min/median/max)
+  int64_t sample_bytes = 2000;     // bytes per stream per sampling repeat
+  double temperature = 0.8;        // sampling temperature (the peer's)
 };
 
 struct Spread {

@@ -17,7 +17,7 @@ struct ReportSource {
 };
 
 struct ReportOutcome {
-  std::vector<std::string> files;  // every file written, report.md first
+  std::vector<std::string> files;      // every file written, report.md first
   std::optional<std::string> warning;  // one line when plots were skipped or failed
 };
 

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "charrnn/data/corpus.h"
 #include "charrnn/compare/corpus_index.h"
+#include "charrnn/data/corpus.h"
 
 namespace charrnn {
 
@@ -51,8 +51,8 @@ class CorpusScan {
   std::vector<uint64_t> table_keys_;  // open addressing: key = state << 8 | byte, ~0 = empty
   std::vector<int32_t> table_vals_;
   uint64_t table_mask_ = 0;
-  std::vector<uint32_t> best_;       // longest corpus match credited to each state
-  std::vector<uint64_t> best_end_;   // corpus position of that match's last byte
+  std::vector<uint32_t> best_;      // longest corpus match credited to each state
+  std::vector<uint64_t> best_end_;  // corpus position of that match's last byte
 };
 
 }  // namespace charrnn

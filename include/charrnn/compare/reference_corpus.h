@@ -3,16 +3,16 @@
 #include <string>
 
 #include "charrnn/compare/compare.h"
-#include "charrnn/data/corpus.h"
 #include "charrnn/compare/corpus_index.h"
+#include "charrnn/data/corpus.h"
 
 namespace charrnn {
 
 struct ReferenceCorpus {
   Corpus corpus;
-  WordSetLoad words;          // words.from_cache / cache_written say how it was obtained
-  double read_seconds = 0;    // reading the file(s)
-  double words_seconds = 0;   // loading (cache) or building the word set
+  WordSetLoad words;         // words.from_cache / cache_written say how it was obtained
+  double read_seconds = 0;   // reading the file(s)
+  double words_seconds = 0;  // loading (cache) or building the word set
   CorpusReference ref() const { return {corpus.view(), &words.words}; }
 };
 

@@ -28,6 +28,7 @@ void sampling_distribution(const float* logits, const SampleConfig& cfg, double*
 
 // Draws one byte from sampling_distribution(logits) with one uniform from rng.
 // If probs_out is given it receives that distribution.
-int sample_byte(const float* logits, const SampleConfig& cfg, Rng& rng, double* probs_out = nullptr);
+int sample_byte(const float* logits, const SampleConfig& cfg, Rng& rng,
+                double* probs_out = nullptr);
 
 }  // namespace charrnn

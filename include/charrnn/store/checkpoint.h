@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "charrnn/store/checkpoint_format.h"
 #include "charrnn/config.h"
 #include "charrnn/model/model.h"
+#include "charrnn/store/checkpoint_format.h"
 
 namespace charrnn {
 

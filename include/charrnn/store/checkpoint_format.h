@@ -9,12 +9,11 @@
 // This layer is torch-free so that it can be fuzzed with clang's libFuzzer (tests/fuzz/);
 // checkpoint.cpp turns the tensor records it returns into tensors.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,7 +29,7 @@ struct Progress {
   int64_t epoch = 0;           // epoch in progress (0-based)
   int64_t batch_in_epoch = 0;  // next batch of that epoch
   double elapsed = 0;          // training seconds so far, summed over resumes
-  double best_val = std::numeric_limits<double>::infinity();  // best validation nats/byte
+  double best_val = std::numeric_limits<double>::infinity();   // best validation nats/byte
   double last_val = std::numeric_limits<double>::quiet_NaN();  // latest validation nats/byte
   double lr_scale = 1.0;  // multiplies the scheduled --lr; halved by each NaN/Inf rollback
 };

@@ -1,8 +1,7 @@
 // RunDir: a run folder models/<name>/ — its files, its lock, and its metrics log.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "charrnn/store/atomic_file.h"  // write_file_atomic

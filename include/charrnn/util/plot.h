@@ -10,9 +10,9 @@
 namespace charrnn {
 
 struct PlotSeries {
-  std::string title;                                        // legend entry
+  std::string title;                                             // legend entry
   std::vector<std::pair<double, std::optional<double>>> points;  // nullopt y = a gap
-  bool points_only = false;                                 // dots (per-sample scatter), no line
+  bool points_only = false;  // dots (per-sample scatter), no line
 };
 
 struct PlotSpec {

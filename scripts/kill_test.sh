@@ -3,8 +3,8 @@
 # that nothing was lost against an uninterrupted run with the same seed.
 #   scripts/kill_test.sh [KILLS]      (default 20; the suite's short variant is
 #                                      Robustness.SurvivesRepeatedSigkill, 5 kills)
-# Environment: CHARRNN_BIN (default build/charrnn), CORPUS (default the first 20 KB of
-# ../shared/corpora/tinyshakespeare.txt), STEPS (default 1000), MAX_DELAY_MS (default: scaled to
+# Environment: CHARRNN_BIN (default build/charrnn), CORPUS (default the first 20 KB of the
+# Jargon File that scripts/setup.sh installs), STEPS (default 1000), MAX_DELAY_MS (default: scaled to
 # this machine: start-up time plus 1/(2 KILLS) of the uninterrupted run, so the kills spread over
 # it).
 # Checks: every checkpoint loads (charrnn eval), the run reached STEPS, metrics.jsonl has each
@@ -19,7 +19,11 @@ STEPS="${STEPS:-1000}"
 WORK="$(mktemp -d /tmp/charrnn-kill-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 if [ -n "${CORPUS:-}" ]; then cp "$CORPUS" "$WORK/corpus.txt"
-else head -c 20000 ../shared/corpora/tinyshakespeare.txt >"$WORK/corpus.txt"; fi
+else
+  jargon=/usr/share/doc/jargon-text/jargon.txt.gz
+  [ -r "$jargon" ] || { echo "kill_test: no $jargon (scripts/setup.sh installs it, or set CORPUS)" >&2; exit 2; }
+  { zcat "$jargon" || true; } | head -c 20000 >"$WORK/corpus.txt"
+fi
 
 FLAGS=(--data "$WORK/corpus.txt" --max-steps "$STEPS" --layers 2 --hidden 32 --batch 4
        --seq-len 32 --threads 1 --eval-every 10 --log-every 1 --seed 7)

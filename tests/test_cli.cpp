@@ -20,7 +20,7 @@ const char* kTiny = "--batch 4 --seq-len 16 --layers 2 --hidden 32 --threads 1 -
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override { write_file(dir / "corpus.txt", charrnn::testing::shakespeare(4000)); }
+  void SetUp() override { write_file(dir / "corpus.txt", charrnn::testing::play_text(4000)); }
   // Trains the shared tiny model once into dir/run.
   void train_tiny() {
     const auto r = run_cli("-q train --data " + dir / "corpus.txt" + " --out " + dir / "run" +

@@ -70,7 +70,7 @@ TEST(Device, CudaForwardMatchesCpu_CUDA) {
 TEST(Device, GpuCheckpointLoadsOnCpu_CUDA) {
   REQUIRE_CUDA();
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(3000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(3000));
   train(tiny_model(), tiny_run(dir, "cuda", 10));
   const auto ck = load_checkpoint(dir / "run/latest.ckpt");
   for (const auto& [name, t] : ck.tensors) EXPECT_TRUE(t.device().is_cpu()) << name;
@@ -84,7 +84,7 @@ TEST(Device, GpuCheckpointLoadsOnCpu_CUDA) {
 TEST(Device, CpuCheckpointResumesOnGpu_CUDA) {
   REQUIRE_CUDA();
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(3000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(3000));
   train(tiny_model(), tiny_run(dir, "cpu", 5));
   TrainConfig more = tiny_run(dir, "cuda", 10);
   more.resume = true;

@@ -178,7 +178,7 @@ TEST(LossScaler, OverflowSkipsTheUpdateHalvesTheScaleAndAdvancesTheState) {
 TEST(Precision, MixedPrecisionTrainsNearFp32_CUDA) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible to LibTorch";
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(200000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(200000));
   double val[3] = {0, 0, 0};
   const char* names[3] = {"fp32", "bf16", "fp16"};
   for (int i = 0; i < 3; ++i) {

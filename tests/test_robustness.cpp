@@ -164,7 +164,7 @@ class Robustness : public ::testing::Test {
  protected:
   void SetUp() override {
     corpus = dir / "corpus.txt";
-    write_file(corpus, charrnn::testing::shakespeare(20000));
+    write_file(corpus, charrnn::testing::play_text(20000));
   }
   std::string train_args(const std::string& out, int64_t steps) const {
     return "train --data " + corpus + " --out " + out + " --max-steps " + std::to_string(steps) +
@@ -577,7 +577,7 @@ TEST_F(BadInputs, TrainCorpora) {
   expect("train --data " + dir / "fifos" + flags, "no regular files");
   write_file(dir / "tiny.txt", std::string(100, 'a'));
   expect("train --data " + dir / "tiny.txt" + flags, "one batch needs 129");
-  write_file(dir / "noval.txt", charrnn::testing::shakespeare(200));
+  write_file(dir / "noval.txt", charrnn::testing::play_text(200));
   expect("train --val-frac 0.1 --data " + dir / "noval.txt" + " --out " + dir / "new" +
              " --batch 1 --seq-len 64",
          "--val-frac");

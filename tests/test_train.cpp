@@ -45,7 +45,7 @@ ModelConfig small_model() {
 
 TEST(Train, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(3000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(3000));
   // 2700 train bytes / 4 streams / 16 = 42 steps per epoch: 60 steps cross an epoch boundary.
   train(small_model(), small_run(dir, "whole", 60));
   train(small_model(), small_run(dir, "split", 25));
@@ -99,7 +99,7 @@ TEST(Train, SmallModelOverfitsAShortText) {
 
 TEST(Train, RefusesToOverwriteAnExistingRun) {
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(3000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(3000));
   train(small_model(), small_run(dir, "r", 5));
   const std::string before = charrnn::testing::read_file(dir / "r/latest.ckpt");
   EXPECT_THROW(train(small_model(), small_run(dir, "r", 10)), InputError);
@@ -108,7 +108,7 @@ TEST(Train, RefusesToOverwriteAnExistingRun) {
 
 TEST(Train, TimeLimitStopsTheRunAndStillCheckpoints) {
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(3000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(3000));
   TrainConfig t = small_run(dir, "t", 0);
   t.epochs = 1000000;
   t.time_limit = 1.0;
@@ -121,7 +121,7 @@ TEST(Train, TimeLimitStopsTheRunAndStillCheckpoints) {
 
 TEST(Train, ValidationUsesAtMostValMaxBytes) {
   TempDir dir;
-  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::shakespeare(30000));
+  charrnn::testing::write_file(dir / "corpus.txt", charrnn::testing::play_text(30000));
   TrainConfig t = small_run(dir, "run", 5);
   t.val_max_bytes = 800;  // of 3000 held-out bytes
   train(small_model(), t);

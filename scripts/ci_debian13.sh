@@ -5,6 +5,8 @@
 # Cache (CHARRNN_CI_CACHE, default /var/cache/charrnn-ci), kept between runs when it exists:
 #   trixie-minbase.tar   the bare root from debootstrap (base system only: no charrnn packages)
 #   apt-archives/        the .deb files apt downloaded (apt checks them against signed indexes)
+#   ccache/              compiler cache (keyed by compiler and preprocessed source: a hit is
+#                        the same object a fresh compile gives), so a rerun compiles little
 # Every run unpacks the bare root into a new folder, so setup.sh installs and builds from scratch
 # as a user's would; only downloads are saved. CHARRNN_CI_KEEP=1 keeps the root for debugging.
 # MIRROR overrides the Debian mirror (default http://deb.debian.org/debian).
@@ -20,7 +22,7 @@ command -v debootstrap >/dev/null || {
   echo "ci_debian13: debootstrap missing; apt-get install debootstrap" >&2
   exit 1
 }
-mkdir -p "$cache/apt-archives"
+mkdir -p "$cache/apt-archives" "$cache/ccache"
 root="$(mktemp -d /var/tmp/charrnn-trixie.XXXXXX)"
 mounts=()
 
@@ -66,10 +68,16 @@ bind sys /sys -t sysfs
 bind /dev /dev --bind
 bind /dev/pts /dev/pts --bind
 bind "$cache/apt-archives" /var/cache/apt/archives --bind
+bind "$cache/ccache" /var/cache/ccache --bind
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 git clone -q "$repo" "$root/root/charrnn"
 echo "ci_debian13: testing $(git -C "$root/root/charrnn" log --oneline -1)" >&2
-chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-  /bin/bash -c 'cd /root/charrnn && scripts/test.sh'
+in_root() {
+  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    CCACHE_DIR=/var/cache/ccache DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
+}
+# ccache is CI's addition to what a user runs; scripts/setup.sh uses it when it is there.
+in_root 'apt-get update -qq && apt-get install -y -qq --no-install-recommends ccache >/dev/null'
+in_root 'cd /root/charrnn && scripts/test.sh'
 echo "ci_debian13: Debian 13 passed" >&2

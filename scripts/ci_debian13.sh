@@ -75,7 +75,9 @@ git clone -q "$repo" "$root/root/charrnn"
 echo "ci_debian13: testing $(git -C "$root/root/charrnn" log --oneline -1)" >&2
 in_root() {
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    CCACHE_DIR=/var/cache/ccache DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
+    CCACHE_DIR=/var/cache/ccache CCACHE_BASEDIR=/root/charrnn \
+    CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime \
+    DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
 }
 # ccache is CI's addition to what a user runs; scripts/setup.sh uses it when it is there.
 in_root 'apt-get update -qq && apt-get install -y -qq --no-install-recommends ccache >/dev/null'

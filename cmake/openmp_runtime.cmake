@@ -42,9 +42,13 @@ function(charrnn_use_openmp target)
   if(runtime)
     message(STATUS "charrnn: OpenMP runtime ${runtime} (LibTorch's own; the compiler's "
       "libgomp is not linked, so the process has one runtime)")
-    separate_arguments(flags UNIX_COMMAND "${OpenMP_CXX_FLAGS}")
-    target_compile_options(${target} PUBLIC ${flags})
-    target_link_libraries(${target} PUBLIC "${runtime}")
+    # OpenMP::OpenMP_CXX's compile options (-fopenmp) with LibTorch's runtime as the library:
+    # the same compile command as the default case, only the link differs.
+    add_library(charrnn_openmp INTERFACE)
+    get_target_property(flags OpenMP::OpenMP_CXX INTERFACE_COMPILE_OPTIONS)
+    target_compile_options(charrnn_openmp INTERFACE ${flags})
+    target_link_libraries(charrnn_openmp INTERFACE "${runtime}")
+    target_link_libraries(${target} PUBLIC charrnn_openmp)
   else()
     message(STATUS "charrnn: OpenMP runtime the compiler's (${OpenMP_CXX_LIBRARIES}); "
       "LibTorch bundles none")

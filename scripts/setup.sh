@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Installs charrnn's Debian 12 packages and builds it (Release) into ./build.
+# Installs charrnn's Debian packages (Debian 12 bookworm or Debian 13 trixie) and builds it
+# (Release) into ./build.
 # Usage: scripts/setup.sh   (as root, or a user with sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What differs between the releases: the clang whose sanitizer runtimes the fuzz targets need.
+# LibTorch is 1.13 on Debian 12 and 2.6 on Debian 13; both build charrnn.
+. /etc/os-release
+case "${VERSION_ID:-}" in
+  12) CLANG_RT=libclang-rt-14-dev ;;
+  13) CLANG_RT=libclang-rt-19-dev ;;
+  *)
+    echo "setup: Debian 12 or 13 expected, found '${PRETTY_NAME:-unknown}' in /etc/os-release;" \
+      "install the packages listed in scripts/setup.sh by hand, then run cmake as it does" >&2
+    exit 1
+    ;;
+esac
+echo "setup: ${PRETTY_NAME}" >&2
+
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev            # LibTorch 1.13 (CPU): tensors, autograd, torch::nn::LSTM, Adam
+  libtorch-dev            # LibTorch (CPU): tensors, autograd, torch::nn::LSTM, Adam
   libopenblas0-openmp     # optimized BLAS: libtorch's matrix products (13x faster than netlib)
   libcli11-dev            # command-line parsing
   libspdlog-dev libfmt-dev  # logging to stderr
@@ -17,7 +32,7 @@ PACKAGES=(
   gnuplot-nox             # plots in compare reports and training curves
   jargon-text             # the default corpus (the Jargon File)
   python3-torch           # the plain-PyTorch peer used by the benchmarks
-  clang libclang-rt-14-dev  # libFuzzer + sanitizers for the fuzz targets
+  clang "$CLANG_RT"       # libFuzzer + sanitizers for the fuzz targets
 )
 
 SUDO=""
@@ -32,5 +47,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+# ccache when present (CI keeps its cache between runs); the build is the same without it.
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >&2
 cmake --build build -j "$(nproc)" >&2

@@ -4,9 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "charrnn/model/cpu_isa.h"
+
+namespace charrnn::kernels {
+// GoogleTest names the path in failure messages ("GetParam() = avx2").
+inline void PrintTo(Isa isa, std::ostream* os) { *os << isa_name(isa); }
+}  // namespace charrnn::kernels
 
 namespace charrnn::test {
 

@@ -15,16 +15,6 @@
 namespace charrnn::kernels {
 namespace {
 
-// True where the active path has the AVX2 gate code.
-bool use_avx2() {
-#if defined(__x86_64__)
-  const Isa isa = active_isa();
-  return isa == Isa::avx2 || isa == Isa::avx512;
-#else
-  return false;
-#endif
-}
-
 // ---- portable scalar maths (the portable path, and the tails of the vector loops) ----
 
 // ln(FLT_MIN): exp of anything lower is a denormal or 0; exp_inplace returns 0 there.
@@ -66,6 +56,12 @@ void exp_portable(int64_t n, float* x) {
 }
 
 #if defined(__x86_64__)
+
+// True where the active path has the AVX2 gate code.
+bool use_avx2() {
+  const Isa isa = active_isa();
+  return isa == Isa::avx2 || isa == Isa::avx512;
+}
 
 // ---- AVX2 + FMA, chosen at run time so the default build stays portable ----
 

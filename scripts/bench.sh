@@ -2,6 +2,7 @@
 # charrnn vs its peer (plain PyTorch in Python, same LibTorch 1.13, same model and step),
 # measured back to back in one run, on the same machine and thread count.
 # Usage: scripts/bench.sh [THREADS]   (default: all cores). Prints a table with ratios.
+# CHARRNN_ISA=avx2|portable|... forces charrnn's CPU kernel path (default: the best it has).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-$(nproc)}"
@@ -19,6 +20,9 @@ done
 /usr/bin/python3 - "$out" "$threads" <<'PY'
 import json, sys
 out, threads = sys.argv[1], sys.argv[2]
+first = json.load(open(f"{out}/ours-128.json"))
+print(f"CPU: {first['cpu']}; charrnn kernel path: {first['isa']} (best on this CPU: {first['best_isa']})")
+print()
 print(f"| measure (median of 3; {threads} threads) | charrnn | PyTorch peer | ratio |")
 print("|---|---:|---:|---:|")
 for h in (128, 512):

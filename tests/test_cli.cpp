@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "charrnn/model/cpu_isa.h"
 #include "test_util.h"
 
 using charrnn::testing::expect_clean_error;
@@ -131,4 +133,38 @@ TEST_F(Cli, BadGenerateInputs) {
       run_cli("-q generate --length 10 --seed 1 --prime-file " + dir / "binary.txt" + m, dir);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 4), std::string("\xff\xfe\x00\x80", 4));
+}
+
+// The CPU kernel path: --isa and CHARRNN_ISA choose it, bench reports it with the CPU, -v logs
+// it, and an unknown or unsupported one is a one-line error.
+TEST_F(Cli, KernelPathIsChosenReportedAndValidated) {
+  const std::string bench =
+      " bench --device cpu --layers 1 --hidden 16 --batch 2 --seq-len 4 --warmup 0 --steps 1"
+      " --repeats 1 --sample-bytes 4 --threads 1 --json";
+  auto r = run_cli("-q" + bench + " --isa portable", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["isa"], "portable");
+  EXPECT_EQ(j["best_isa"], charrnn::kernels::isa_name(charrnn::kernels::best_isa()));
+  EXPECT_FALSE(j["cpu"].get<std::string>().empty());
+
+  r = run_cli("-v" + bench + " --isa portable", dir);
+  EXPECT_NE(r.err.find("kernel path: portable"), std::string::npos) << r.err;
+
+  ::setenv("CHARRNN_ISA", "portable", 1);
+  r = run_cli("-q" + bench, dir);
+  ::setenv("CHARRNN_ISA", "avx3", 1);
+  const auto bad_env = run_cli(bench, dir);
+  ::unsetenv("CHARRNN_ISA");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["isa"], "portable");
+  expect_clean_error(bad_env, "CHARRNN_ISA 'avx3'", "bad CHARRNN_ISA");
+
+  expect_clean_error(run_cli(bench + " --isa avx3", dir), "--isa 'avx3'", "unknown --isa");
+  for (auto isa : {charrnn::kernels::Isa::avx512, charrnn::kernels::Isa::neon}) {
+    if (charrnn::kernels::isa_supported(isa)) continue;
+    const std::string name = charrnn::kernels::isa_name(isa);
+    expect_clean_error(run_cli(bench + " --isa " + name, dir), "--isa " + name + ": this CPU",
+                       "unsupported --isa");
+  }
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "charrnn/model/dropout.h"
+#include "kernels/isa_test_util.h"
 
 namespace {
 
@@ -49,6 +50,30 @@ TEST(Dropout, MaskDependsOnlyOnSeedNotThreads) {
   EXPECT_TRUE(torch::equal(one, many));
   EXPECT_FALSE(torch::equal(one, dropout_mask(x, 0.3, 8)));
 }
+
+// Every kernel path fills the mask with the same bits (odd sizes: the vector loop's tail too).
+using DropoutPath = charrnn::test::PerIsa;
+
+TEST_P(DropoutPath, MaskIsTheSameBitsOnEveryPath) {
+  for (int64_t n : {1, 7, 8, 9, 17, 4096 * 3 + 5}) {
+    const auto x = torch::empty({n});
+    for (double p : {0.0, 0.3, 0.999}) {
+      at::Tensor want;
+      {
+        charrnn::test::IsaScope portable(charrnn::kernels::Isa::portable);
+        want = dropout_mask(x, p, 11);
+      }
+      EXPECT_TRUE(torch::equal(dropout_mask(x, p, 11), want)) << "n=" << n << " p=" << p;
+    }
+  }
+}
+
+TEST_P(DropoutPath, DropsWithProbabilityP) {
+  const auto m = dropout_mask(torch::empty({1001, 999}), 0.3, 42);
+  expect_proportion(m.eq(0).to(torch::kDouble).mean().item<double>(), 0.3, m.numel(), "drop rate");
+}
+
+INSTANTIATE_PER_ISA(DropoutPath);
 
 TEST(Dropout, ReproducibleFromTorchSeed) {
   const auto x = torch::ones({64, 50, 128});

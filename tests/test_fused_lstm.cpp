@@ -7,6 +7,7 @@
 
 #include "charrnn/model/fused_lstm.h"
 #include "charrnn/model/model.h"
+#include "kernels/isa_test_util.h"
 
 namespace {
 
@@ -104,17 +105,20 @@ void compare_layer(const Case& c, bool byte_input) {
   expect_close(w.b_hh.grad(), p["bias_hh_l0"].grad(), "db_hh");
 }
 
-TEST(FusedLstm, MatchesTorchLstmForwardAndGradients) {
+// The equivalence tests run once per kernel path (packed GEMM and gate code) the CPU supports.
+using FusedLstmPath = charrnn::test::PerIsa;
+
+TEST_P(FusedLstmPath, MatchesTorchLstmForwardAndGradients) {
   for (const Case& c : kCases) compare_layer(c, /*byte_input=*/false);
 }
 
-TEST(FusedLstm, ByteInputMatchesTorchLstmOnOneHot) {
+TEST_P(FusedLstmPath, ByteInputMatchesTorchLstmOnOneHot) {
   for (const Case& c : kCases) compare_layer(c, /*byte_input=*/true);
 }
 
 // Two fused layers chained (the second reads the first's time-major output without a copy)
 // equal a two-layer torch LSTM.
-TEST(FusedLstm, StackedLayersMatchTwoLayerTorchLstm) {
+TEST_P(FusedLstmPath, StackedLayersMatchTwoLayerTorchLstm) {
   const int64_t B = 4, T = 9, V = 256, H = 16;
   torch::manual_seed(3);
   torch::nn::LSTM lstm(torch::nn::LSTMOptions(V, H).num_layers(2).batch_first(true));
@@ -169,7 +173,7 @@ TEST(FusedLstm, RejectsBadShapesAndBytes) {
 
 // CharLSTM with set_fused(true) runs these kernels on the CPU; with dropout off it must give
 // torch's logits, state and parameter gradients.
-TEST(FusedLstm, ModelWithFusedOnMatchesFusedOff) {
+TEST_P(FusedLstmPath, ModelWithFusedOnMatchesFusedOff) {
   for (int layers : {1, 2, 3}) {
     SCOPED_TRACE("layers " + std::to_string(layers));
     torch::manual_seed(layers);
@@ -200,5 +204,7 @@ TEST(FusedLstm, ModelWithFusedOnMatchesFusedOff) {
       expect_close(got[i], ref[i], "output " + std::to_string(i));
   }
 }
+
+INSTANTIATE_PER_ISA(FusedLstmPath);
 
 }  // namespace

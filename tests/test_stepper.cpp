@@ -8,6 +8,7 @@
 
 #include "charrnn/model/model.h"
 #include "charrnn/model/stepper.h"
+#include "kernels/isa_test_util.h"
 
 namespace charrnn {
 namespace {
@@ -47,15 +48,22 @@ void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int s
   }
 }
 
-TEST(Stepper, MatchesModelForwardStepByStep) {
+// Once per kernel path the CPU supports: batch 1 and 2 use their own AVX2 tiles.
+using StepperPath = test::PerIsa;
+
+TEST_P(StepperPath, MatchesModelForwardStepByStep) {
   for (int layers : {1, 2, 3})
     for (int64_t batch : {1, 5}) expect_stepper_matches_forward(layers, 24, batch, 12);
 }
 
-TEST(Stepper, MatchesModelForwardAtDefaultSize) { expect_stepper_matches_forward(2, 128, 16, 20); }
+TEST_P(StepperPath, MatchesModelForwardAtDefaultSize) {
+  for (int64_t batch : {1, 2, 16}) expect_stepper_matches_forward(2, 128, batch, 20);
+}
 
 // Odd hidden sizes exercise the scalar tails of the vectorized gate loop.
-TEST(Stepper, MatchesModelForwardWithOddHidden) { expect_stepper_matches_forward(2, 13, 3, 8); }
+TEST_P(StepperPath, MatchesModelForwardWithOddHidden) {
+  expect_stepper_matches_forward(2, 13, 3, 8);
+}
 
 TEST(Stepper, ResetReturnsToTheZeroState) {
   torch::manual_seed(9);
@@ -69,6 +77,8 @@ TEST(Stepper, ResetReturnsToTheZeroState) {
   stepper.step(prime, again.data());
   EXPECT_EQ(first, again);
 }
+
+INSTANTIATE_PER_ISA(StepperPath);
 
 }  // namespace
 }  // namespace charrnn

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "charrnn/bench/bench.h"
+#include "charrnn/model/cpu_isa.h"
+#include "cmd_common.h"
 #include "commands.h"
 
 namespace charrnn::cli {
@@ -34,8 +36,13 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--sample-bytes", o->sample_bytes, "Bytes per stream per sampling repeat");
   cmd->add_flag("--no-fused{false}", o->fused, "Use torch's LSTM instead of the fused CPU kernels");
   cmd->add_flag("--json", *json, "Print one JSON object on stdout");
-  cmd->callback([o, json, &exit_code] {
+  auto isa = add_isa_option(cmd);
+  cmd->callback([o, json, &exit_code, isa] {
+    apply_isa(*isa);
     const BenchResult r = run_benchmark(*o);
+    const std::string path = kernels::isa_name(kernels::active_isa());
+    const std::string best = kernels::isa_name(kernels::best_isa());
+    const std::string cpu = kernels::cpu_model_name();
     if (*json) {
       std::cout << nlohmann::json{{"impl", o->fused ? "charrnn" : "charrnn-torch-lstm"},
                                   {"layers", o->model.layers},
@@ -45,6 +52,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                                   {"threads", r.threads},
                                   {"device", r.device},
                                   {"precision", o->precision},
+                                  {"isa", path},
+                                  {"best_isa", best},
+                                  {"cpu", cpu},
                                   {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
                                   {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
                                   {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
@@ -57,6 +67,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       };
       std::printf("charrnn bench: %d x %d, B=%d T=%d, %s, %d thread(s)\n", o->model.layers,
                   o->model.hidden, o->batch, o->seq_len, r.device.c_str(), r.threads);
+      std::printf("kernel path: %s (best on this CPU: %s); CPU: %s\n", path.c_str(), best.c_str(),
+                  cpu.c_str());
       std::printf("%-26s %10s %10s %10s\n", "", "min", "median", "max");
       row("training", r.train_chars_per_sec, "chars/s");
       row("sampling, batch 1 (1 thr)", r.sample_b1_bytes_per_sec, "bytes/s");

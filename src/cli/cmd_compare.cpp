@@ -154,7 +154,9 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the whole comparison as one JSON object on stdout");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o->threads, "CPU threads for the model (0 = all cores)");
-  cmd->callback([o, seed, samples, &exit_code] {
+  auto isa = add_isa_option(cmd);
+  cmd->callback([o, seed, samples, &exit_code, isa] {
+    apply_isa(*isa);
     run_compare(*o, seed, samples->count() > 0);
     exit_code = 0;
   });

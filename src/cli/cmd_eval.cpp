@@ -38,7 +38,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout");
-  cmd->callback([o, &exit_code] {
+  auto isa = add_isa_option(cmd);
+  cmd->callback([o, &exit_code, isa] {
+    apply_isa(*isa);
     const Corpus corpus = read_corpus(o->data);
     auto loaded = load_model(o->model, o->device, o->threads);
     const int batch = o->batch > 0 ? o->batch : loaded.ckpt.train.batch;

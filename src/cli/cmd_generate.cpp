@@ -47,7 +47,9 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--num-samples,-n", o->num_samples, "Samples to generate, one after another");
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
-  cmd->callback([o, seed, &exit_code] {
+  auto isa = add_isa_option(cmd);
+  cmd->callback([o, seed, &exit_code, isa] {
+    apply_isa(*isa);
     validate_sampling(o->sampling);
     if (o->length < 0) throw InputError("--length must be >= 0");
     if (o->num_samples < 1) throw InputError("--num-samples must be at least 1");

@@ -12,6 +12,7 @@
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/config_json.h"
 #include "charrnn/train/train.h"
+#include "cmd_common.h"
 #include "commands.h"
 
 namespace charrnn::cli {
@@ -143,7 +144,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--resume", t.resume, "Continue the run in --out from its latest checkpoint");
   cmd->add_flag("--no-fused{false}", t.fused, "Use torch's LSTM instead of the fused CPU kernels");
   cmd->add_flag("--json", o->json, "Print a JSON summary on stdout at the end");
-  cmd->callback([o, cmd, &exit_code] {
+  auto isa = add_isa_option(cmd);
+  cmd->callback([o, cmd, &exit_code, isa] {
+    apply_isa(*isa);
     if (o->train.resume) {
       merge_resumed(*cmd, *o);
     } else if (o->train.data.empty()) {

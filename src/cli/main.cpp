@@ -31,9 +31,11 @@ int main(int argc, char** argv) {
   CLI::App app{"charrnn: train a byte-level LSTM on any text and generate text from it"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  bool quiet = false;
+  bool quiet = false, verbose = false;
   app.add_flag("-q,--quiet", quiet, "Only log warnings and errors");
+  app.add_flag("-v,--verbose", verbose, "Also log debug details (e.g. the CPU kernel path)");
   app.parse_complete_callback([&] {
+    if (verbose) spdlog::set_level(spdlog::level::debug);
     if (quiet) spdlog::set_level(spdlog::level::warn);
   });
   int exit_code = 0;

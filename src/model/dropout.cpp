@@ -7,16 +7,10 @@
 #include <cmath>
 #include <mutex>
 
+#include "dropout_kernels.h"
+
 namespace charrnn {
 namespace {
-
-// SplitMix64's output function: a bijective mix whose outputs for consecutive inputs pass
-// BigCrush, which makes (seed + counter) a counter-based generator.
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 uint64_t draw_seed() {
   auto gen = at::detail::getDefaultCPUGenerator();
@@ -36,14 +30,10 @@ at::Tensor dropout_mask(const at::Tensor& like, double p, uint64_t seed) {
   const auto threshold = static_cast<uint64_t>(std::ldexp(p, 32));
   float* m = mask.data_ptr<float>();
   const int64_t n = mask.numel();
-  const uint64_t base = mix64(seed);
+  const uint64_t base = kernels::mix64(seed);
   // Each 64-bit draw gives two 32-bit uniforms: elements 2j and 2j+1 use draw j.
   at::parallel_for(0, (n + 1) / 2, 4096, [&](int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) {
-      const uint64_t r = mix64(base + static_cast<uint64_t>(j) * 0x9e3779b97f4a7c15ULL);
-      m[2 * j] = (r & 0xffffffffULL) < threshold ? 0.f : scale;
-      if (2 * j + 1 < n) m[2 * j + 1] = (r >> 32) < threshold ? 0.f : scale;
-    }
+    kernels::dropout_fill(base, threshold, scale, j0, j1, n, m);
   });
   return mask;
 }

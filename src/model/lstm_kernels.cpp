@@ -1,38 +1,21 @@
-// SGEMM through the process's BLAS, and the LSTM gate loops (AVX2+FMA with a scalar fallback).
+// The LSTM gate loops and exp, per kernel path (cpu_isa.h): AVX2+FMA vectors, or portable
+// scalar C++ (also the tails of the vector loops). The AVX-512 path runs the AVX2 code: the gate
+// update is a few percent of a step, and every AVX-512 CPU has AVX2+FMA. NEON runs the portable
+// code. Torch-free (sgemm lives in sgemm.cpp).
 #include "lstm_kernels.h"
 
-#include <ATen/ATen.h>
-#include <dlfcn.h>
-#include <immintrin.h>
-
 #include <cmath>
+
+#include "charrnn/model/cpu_isa.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace charrnn::kernels {
 namespace {
 
-// Fortran BLAS: column-major, every argument by pointer, LP64 ints.
-using SgemmFn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
-                         const float*, const int*, const float*, const int*, const float*, float*,
-                         const int*);
-
-// LibTorch needs sgemm_ itself, so the BLAS it was linked with is already in the process; look
-// the symbol up there rather than adding a link dependency. Null means: use ATen instead.
-SgemmFn blas_sgemm() {
-  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "sgemm_"));
-  return fn;
-}
-
-// Row-major (rows, cols) matrix with row stride ld, as a tensor view over caller memory.
-at::Tensor view_of(const float* p, int64_t rows, int64_t cols, int64_t ld) {
-  return at::from_blob(const_cast<float*>(p), {rows, cols}, {ld, 1}, at::kFloat);
-}
-
-bool cpu_has_avx2_fma() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
-}
-
-// ---- scalar reference maths (tails and CPUs without AVX2) ----
+// ---- portable scalar maths (the portable path, and the tails of the vector loops) ----
 
 // ln(FLT_MIN): exp of anything lower is a denormal or 0; exp_inplace returns 0 there.
 constexpr float kExpUnderflow = -87.33654f;
@@ -66,6 +49,18 @@ void gates_backward_row_scalar(int64_t j0, int64_t H, const float* a, const floa
     dg[3 * H + j] = do_ * o * (1.f - o);
     dc[j] = dcj * f;
   }
+}
+
+void exp_portable(int64_t n, float* x) {
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
+}
+
+#if defined(__x86_64__)
+
+// True where the active path has the AVX2 gate code.
+bool use_avx2() {
+  const Isa isa = active_isa();
+  return isa == Isa::avx2 || isa == Isa::avx512;
 }
 
 // ---- AVX2 + FMA, chosen at run time so the default build stays portable ----
@@ -179,43 +174,33 @@ CHARRNN_AVX2 void exp_inplace_avx2(int64_t n, float* x) {
     const __m256 keep = _mm256_cmp_ps(v, floor, _CMP_GE_OQ);
     _mm256_storeu_ps(x + i, _mm256_and_ps(exp8(v), keep));
   }
-  for (; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
+  exp_portable(n - i, x + i);
 }
+
+#endif  // __x86_64__
 
 }  // namespace
 
 void exp_inplace(int64_t n, float* x) {
-  if (cpu_has_avx2_fma()) {
+#if defined(__x86_64__)
+  if (use_avx2()) {
     exp_inplace_avx2(n, x);
     return;
   }
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
-}
-
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (const SgemmFn fn = blas_sgemm()) {
-    // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
-    const char ta = trans_b ? 'T' : 'N', tb = trans_a ? 'T' : 'N';
-    const int M = static_cast<int>(n), N = static_cast<int>(m), K = static_cast<int>(k);
-    const int la = static_cast<int>(ldb), lb = static_cast<int>(lda), lc = static_cast<int>(ldc);
-    fn(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
-    return;
-  }
-  at::Tensor op_a = trans_a ? view_of(a, k, m, lda).t() : view_of(a, m, k, lda);
-  at::Tensor op_b = trans_b ? view_of(b, n, k, ldb).t() : view_of(b, k, n, ldb);
-  view_of(c, m, n, ldc).addmm_(op_a, op_b, beta, alpha);
+#endif
+  exp_portable(n, x);
 }
 
 void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,
                         const float* bias, const float* c_prev, int64_t ld_c_prev, float* c,
                         int64_t ld_c, float* tanh_c, int64_t ld_tanh_c, float* h, int64_t ld_h) {
-  if (cpu_has_avx2_fma()) {
+#if defined(__x86_64__)
+  if (use_avx2()) {
     gates_forward_avx2(rows, hidden, gates, ld_gates, bias, c_prev, ld_c_prev, c, ld_c, tanh_c,
                        ld_tanh_c, h, ld_h);
     return;
   }
+#endif
   for (int64_t r = 0; r < rows; ++r)
     gates_forward_row_scalar(0, hidden, gates + r * ld_gates, bias, c_prev + r * ld_c_prev,
                              c + r * ld_c, tanh_c ? tanh_c + r * ld_tanh_c : nullptr, h + r * ld_h);
@@ -225,11 +210,13 @@ void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_
                          const float* tanh_c, int64_t ld_tanh_c, const float* c_prev,
                          int64_t ld_c_prev, const float* dh, int64_t ld_dh, float* dc,
                          int64_t ld_dc, float* dgates, int64_t ld_dgates) {
-  if (cpu_has_avx2_fma()) {
+#if defined(__x86_64__)
+  if (use_avx2()) {
     gates_backward_avx2(rows, hidden, acts, ld_acts, tanh_c, ld_tanh_c, c_prev, ld_c_prev, dh,
                         ld_dh, dc, ld_dc, dgates, ld_dgates);
     return;
   }
+#endif
   for (int64_t r = 0; r < rows; ++r)
     gates_backward_row_scalar(0, hidden, acts + r * ld_acts, tanh_c + r * ld_tanh_c,
                               c_prev + r * ld_c_prev, dh + r * ld_dh, dc + r * ld_dc,

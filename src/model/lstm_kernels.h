@@ -1,5 +1,6 @@
 // Raw-pointer building blocks shared by the fused LSTM layer (training) and the Stepper
-// (sampling): a row-major SGEMM straight into BLAS, and the LSTM gate update in one pass.
+// (sampling): a row-major SGEMM straight into BLAS (sgemm.cpp, needs LibTorch), and the LSTM
+// gate update and exp in one pass each, per kernel path (lstm_kernels.cpp, torch-free).
 // Private to src/: callers own every buffer, nothing here allocates.
 #pragma once
 #include <cstdint>

@@ -1,0 +1,128 @@
+// PackedMatrix on every kernel path against a double-precision reference: every row-block
+// remainder (1..17 rows), column tails that are not a multiple of any panel width, both layouts
+// of B, beta 0 (over NaN-filled C, which must not be read) and 1, strided A and C.
+// Torch-free: also built by scripts/arm64_kernel_test.sh.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "charrnn/errors.h"
+#include "isa_test_util.h"
+#include "model/packed_gemm.h"
+
+namespace {
+
+using charrnn::kernels::Isa;
+using charrnn::kernels::PackedMatrix;
+
+struct Case {
+  int64_t m, k, n;
+};
+
+std::vector<float> randn(size_t count, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist;
+  std::vector<float> v(count);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+// Max |error| of one multiply against the double-precision product, in units of the expected
+// rounding error sqrt(k) * 1e-5; fails on any column past n that changed.
+void check(const Case& cs, bool trans_b, float beta) {
+  const auto seed = static_cast<unsigned>(cs.m * 1000 + cs.k * 10 + cs.n);
+  // A and C live inside wider buffers so row strides differ from their widths.
+  const int64_t lda = cs.k + 3, ldc = cs.n + 5;
+  // B stored (k,n), or (n,k) when transposed, with a row stride wider than the row.
+  const int64_t ldb = trans_b ? cs.k + 2 : cs.n + 2;
+  const std::vector<float> a = randn(cs.m * lda, seed),
+                           b = randn((trans_b ? cs.n : cs.k) * ldb, seed + 1);
+  std::vector<float> c = randn(cs.m * ldc, seed + 2);
+  if (beta == 0.f) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
+  const std::vector<float> c0 = c;
+  auto op_b = [&](int64_t p, int64_t j) { return trans_b ? b[j * ldb + p] : b[p * ldb + j]; };
+
+  const PackedMatrix packed(b.data(), ldb, trans_b, cs.k, cs.n);
+  packed.multiply(cs.m, a.data(), lda, beta, c.data(), ldc);
+
+  const std::string what = "m=" + std::to_string(cs.m) + " k=" + std::to_string(cs.k) +
+                           " n=" + std::to_string(cs.n) + " trans_b=" + std::to_string(trans_b) +
+                           " beta=" + std::to_string(beta);
+  const double tol = 1e-5 * std::sqrt(static_cast<double>(cs.k) + 1.0) * 4;
+  double worst = 0;
+  for (int64_t i = 0; i < cs.m; ++i) {
+    for (int64_t j = 0; j < cs.n; ++j) {
+      double want = 0;
+      for (int64_t p = 0; p < cs.k; ++p) want += double(a[i * lda + p]) * op_b(p, j);
+      if (beta != 0.f) want += double(beta) * c0[i * ldc + j];
+      const double err = std::abs(c[i * ldc + j] - want);
+      if (!(err <= worst)) worst = err;  // NaN propagates into `worst`
+    }
+    for (int64_t j = cs.n; j < ldc; ++j) {
+      const float was = c0[i * ldc + j], now = c[i * ldc + j];
+      ASSERT_TRUE(was == now || (std::isnan(was) && std::isnan(now)))
+          << what << ": wrote past column n at row " << i << " column " << j;
+    }
+  }
+  EXPECT_LE(worst, tol) << what;
+}
+
+const Case kCases[] = {{1, 128, 512},  {2, 128, 512},  {7, 128, 512}, {25, 128, 512},
+                       {25, 512, 128}, {16, 256, 512}, {50, 64, 40},  {9, 3, 17},
+                       {8, 1, 33},     {13, 200, 256}, {3, 17, 96},   {1, 33, 72},
+                       {2, 9, 49},     {1, 5, 7},      {6, 0, 20},    {1, 256, 256}};
+
+using PackedGemm = charrnn::test::PerIsa;
+
+TEST_P(PackedGemm, MatchesDoubleReferenceForEveryShapeLayoutAndBeta) {
+  for (const auto& cs : kCases)
+    for (bool trans_b : {false, true})
+      for (float beta : {0.f, 1.f}) check(cs, trans_b, beta);
+}
+
+TEST_P(PackedGemm, EveryRowCountUpToThreeTilesAndEveryColumnTail) {
+  for (int64_t m = 1; m <= 17; ++m)
+    for (float beta : {0.f, 1.f}) check({m, 40, 48}, true, beta);
+  for (int64_t n = 1; n <= 70; ++n)
+    for (int64_t m : {1, 2, 3, 7}) check({m, 11, n}, false, n % 2 ? 1.f : 0.f);
+}
+
+TEST_P(PackedGemm, KeepsThePathItWasPackedFor) {
+  // Packed now, multiplied after the active path changed: the panel layout must still match.
+  const std::vector<float> b = randn(20 * 40, 7), a = randn(3 * 20, 8);
+  const PackedMatrix packed(b.data(), 40, false, 20, 40);
+  EXPECT_EQ(packed.isa(), GetParam());
+  std::vector<float> want(3 * 40), got(3 * 40);
+  packed.multiply(3, a.data(), 20, 0.f, want.data(), 40);
+  {
+    charrnn::test::IsaScope other(Isa::portable);
+    packed.multiply(3, a.data(), 20, 0.f, got.data(), 40);
+  }
+  EXPECT_EQ(want, got);
+}
+
+INSTANTIATE_PER_ISA(PackedGemm);
+
+TEST(CpuIsa, UnknownOrUnsupportedPathIsAOneLineErrorListingTheChoices) {
+  try {
+    charrnn::kernels::set_isa(std::string("avx3"));
+    FAIL() << "set_isa(\"avx3\") did not throw";
+  } catch (const charrnn::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("avx3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("portable"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+  for (Isa isa : charrnn::test::kAllIsas) {
+    if (charrnn::kernels::isa_supported(isa)) continue;
+    EXPECT_THROW(charrnn::kernels::set_isa(isa), charrnn::InputError)
+        << charrnn::kernels::isa_name(isa);
+  }
+  EXPECT_TRUE(charrnn::kernels::isa_supported(Isa::portable));
+  EXPECT_TRUE(charrnn::kernels::isa_supported(charrnn::kernels::best_isa()));
+}
+
+}  // namespace

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "charrnn/errors.h"
-#include "charrnn/model/cpu_isa.h"
 #include "charrnn/util/device.h"
 
 namespace charrnn::cli {
@@ -26,21 +25,6 @@ LoadedModel load_model(const std::string& path, const std::string& device, int t
   spdlog::info("model {}: {} layers x {} hidden, step {}, val {:.4f} nats/byte", file,
                ckpt.model.layers, ckpt.model.hidden, ckpt.progress.step, ckpt.progress.last_val);
   return {std::move(ckpt), model, file};
-}
-
-std::shared_ptr<std::string> add_isa_option(CLI::App* cmd) {
-  auto isa = std::make_shared<std::string>();
-  cmd->add_option("--isa", *isa,
-                  "CPU kernel path: avx512, avx2, neon or portable (default: the best this CPU "
-                  "has, or CHARRNN_ISA); a lower one for testing and comparison");
-  return isa;
-}
-
-void apply_isa(const std::string& isa) {
-  if (!isa.empty()) kernels::set_isa(isa);
-  const kernels::Isa active = kernels::active_isa();  // reads CHARRNN_ISA when --isa is unset
-  spdlog::debug("kernel path: {} (best on this CPU: {}; {})", kernels::isa_name(active),
-                kernels::isa_name(kernels::best_isa()), kernels::cpu_model_name());
 }
 
 std::string read_prime(const std::string& prime, const std::string& prime_file) {

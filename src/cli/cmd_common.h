@@ -21,13 +21,6 @@ LoadedModel load_model(const std::string& path, const std::string& device, int t
 // --prime TEXT / --prime-file F (exclusive); the bytes exactly as given.
 std::string read_prime(const std::string& prime, const std::string& prime_file);
 
-// --isa PATH on a command that runs the CPU kernels; the returned string is empty when unset.
-std::shared_ptr<std::string> add_isa_option(CLI::App* cmd);
-
-// Applies --isa (or else CHARRNN_ISA) before any kernel runs and logs the path at debug level
-// (charrnn -v). Throws InputError for a path unknown or unsupported here.
-void apply_isa(const std::string& isa);
-
 // A fresh seed when the user gave none, logged so the output can be reproduced.
 uint64_t resolve_seed(const CLI::Option* opt, uint64_t given);
 

@@ -5,13 +5,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
 #include "charrnn/errors.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/train/precision.h"
 #include "charrnn/train/train_step.h"
+#include "charrnn/util/clock.h"
 #include "charrnn/util/device.h"
 
 namespace charrnn {
@@ -22,10 +22,6 @@ Spread spread(std::vector<double> xs) {
   return {xs.front(), xs[xs.size() / 2], xs.back()};
 }
 
-double seconds(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Bytes per second of generate() with `streams` streams, best-effort steady state.
 double sampling_rate(const CharLSTM& model, int streams, int64_t bytes, double temperature) {
   std::vector<SampleConfig> cfg(static_cast<size_t>(streams));
@@ -33,9 +29,9 @@ double sampling_rate(const CharLSTM& model, int streams, int64_t bytes, double t
     cfg[i].temperature = temperature;
     cfg[i].seed = static_cast<uint64_t>(i);
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   generate(model, "", cfg, bytes);
-  return static_cast<double>(bytes) * streams / seconds(t0);
+  return static_cast<double>(bytes) * streams / seconds_since(t0);
 }
 
 }  // namespace
@@ -68,10 +64,11 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   BenchResult r;
   std::vector<double> train_rates, b1, b16;
   for (int rep = 0; rep < cfg.repeats; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     // item() inside each step synchronises any device, so the clock sees the work.
     for (int i = 0; i < cfg.steps; ++i) step();
-    train_rates.push_back(static_cast<double>(cfg.steps) * cfg.batch * cfg.seq_len / seconds(t0));
+    train_rates.push_back(static_cast<double>(cfg.steps) * cfg.batch * cfg.seq_len /
+                          seconds_since(t0));
   }
   model->eval();
   at::set_num_threads(1);  // batch-1 sampling: one thread, as the target says

@@ -68,10 +68,6 @@ nlohmann::json to_json(const CompareResult& r) {
   return j;
 }
 
-std::string dump_json(const nlohmann::json& j, int indent) {
-  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 std::string to_csv(const CompareResult& r) {
   std::string out = "temperature,samples";
   for (const MetricColumn& col : metric_columns()) out += std::string(",") + col.key;

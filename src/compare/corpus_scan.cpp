@@ -20,71 +20,77 @@ uint64_t mix(uint64_t x) {
 }  // namespace
 
 CorpusScan::CorpusScan(std::vector<std::string_view> samples) : samples_(std::move(samples)) {
-  auto new_state = [&](int32_t len, int32_t link) {
-    len_.push_back(len);
-    link_.push_back(link);
-    edges_.emplace_back();
-    return static_cast<int32_t>(len_.size() - 1);
-  };
-  auto get = [&](int32_t s, uint8_t c) -> int32_t {
-    for (const auto& [b, t] : edges_[static_cast<size_t>(s)]) {
-      if (b == c) return t;
-    }
-    return -1;
-  };
-  auto set = [&](int32_t s, uint8_t c, int32_t t) {
-    for (auto& e : edges_[static_cast<size_t>(s)]) {
-      if (e.first == c) {
-        e.second = t;
-        return;
-      }
-    }
-    edges_[static_cast<size_t>(s)].emplace_back(c, t);
-  };
-  auto clone_of = [&](int32_t q, int32_t len) {
-    const int32_t clone = new_state(len, link_[static_cast<size_t>(q)]);
-    edges_[static_cast<size_t>(clone)] = edges_[static_cast<size_t>(q)];
-    link_[static_cast<size_t>(q)] = clone;
-    return clone;
-  };
   new_state(0, -1);  // the root
   for (std::string_view s : samples_) {
-    int32_t last = 0;
-    for (char ch : s) {
-      const auto c = static_cast<uint8_t>(ch);
-      const int32_t existing = get(last, c);
-      if (existing >= 0) {  // the text so far is already in the automaton (another sample)
-        if (len_[static_cast<size_t>(last)] + 1 == len_[static_cast<size_t>(existing)]) {
-          last = existing;
-          continue;
-        }
-        const int32_t clone = clone_of(existing, len_[static_cast<size_t>(last)] + 1);
-        for (int32_t p = last; p != -1 && get(p, c) == existing;
-             p = link_[static_cast<size_t>(p)]) {
-          set(p, c, clone);
-        }
-        last = clone;
-        continue;
-      }
-      const int32_t cur = new_state(len_[static_cast<size_t>(last)] + 1, 0);
-      int32_t p = last;
-      for (; p != -1 && get(p, c) < 0; p = link_[static_cast<size_t>(p)]) set(p, c, cur);
-      if (p != -1) {
-        const int32_t q = get(p, c);
-        if (len_[static_cast<size_t>(p)] + 1 == len_[static_cast<size_t>(q)]) {
-          link_[static_cast<size_t>(cur)] = q;
-        } else {
-          const int32_t clone = clone_of(q, len_[static_cast<size_t>(p)] + 1);
-          for (; p != -1 && get(p, c) == q; p = link_[static_cast<size_t>(p)]) set(p, c, clone);
-          link_[static_cast<size_t>(cur)] = clone;
-        }
-      }
-      last = cur;
-    }
+    int32_t last = 0;  // each sample starts again from the root
+    for (char ch : s) last = extend(last, static_cast<uint8_t>(ch));
   }
   build_transition_table();
   best_.assign(len_.size(), 0);
   best_end_.assign(len_.size(), 0);
+}
+
+int32_t CorpusScan::new_state(int32_t len, int32_t link) {
+  len_.push_back(len);
+  link_.push_back(link);
+  edges_.emplace_back();
+  return static_cast<int32_t>(len_.size() - 1);
+}
+
+int32_t CorpusScan::edge(int32_t state, uint8_t c) const {
+  for (const auto& [b, t] : edges_[static_cast<size_t>(state)]) {
+    if (b == c) return t;
+  }
+  return -1;
+}
+
+void CorpusScan::set_edge(int32_t state, uint8_t c, int32_t target) {
+  for (auto& e : edges_[static_cast<size_t>(state)]) {
+    if (e.first == c) {
+      e.second = target;
+      return;
+    }
+  }
+  edges_[static_cast<size_t>(state)].emplace_back(c, target);
+}
+
+int32_t CorpusScan::clone_state(int32_t q, int32_t len) {
+  const int32_t clone = new_state(len, link_[static_cast<size_t>(q)]);
+  edges_[static_cast<size_t>(clone)] = edges_[static_cast<size_t>(q)];
+  link_[static_cast<size_t>(q)] = clone;
+  return clone;
+}
+
+void CorpusScan::redirect(int32_t p, uint8_t c, int32_t from, int32_t to) {
+  for (; p != -1 && edge(p, c) == from; p = link_[static_cast<size_t>(p)]) set_edge(p, c, to);
+}
+
+// The generalised automaton's extension (a suffix automaton's, plus the case where the text so
+// far already stands in it because another sample began the same way).
+int32_t CorpusScan::extend(int32_t last, uint8_t c) {
+  const int32_t existing = edge(last, c);
+  if (existing >= 0) {  // the text so far is already in the automaton (another sample)
+    if (len_[static_cast<size_t>(last)] + 1 == len_[static_cast<size_t>(existing)]) {
+      return existing;
+    }
+    const int32_t clone = clone_state(existing, len_[static_cast<size_t>(last)] + 1);
+    redirect(last, c, existing, clone);
+    return clone;
+  }
+  const int32_t cur = new_state(len_[static_cast<size_t>(last)] + 1, 0);
+  int32_t p = last;
+  for (; p != -1 && edge(p, c) < 0; p = link_[static_cast<size_t>(p)]) set_edge(p, c, cur);
+  if (p != -1) {
+    const int32_t q = edge(p, c);
+    if (len_[static_cast<size_t>(p)] + 1 == len_[static_cast<size_t>(q)]) {
+      link_[static_cast<size_t>(cur)] = q;
+    } else {
+      const int32_t clone = clone_state(q, len_[static_cast<size_t>(p)] + 1);
+      redirect(p, c, q, clone);
+      link_[static_cast<size_t>(cur)] = clone;
+    }
+  }
+  return cur;
 }
 
 void CorpusScan::build_transition_table() {

@@ -12,6 +12,7 @@
 #include "charrnn/errors.h"
 #include "charrnn/store/atomic_file.h"
 #include "charrnn/store/config_json.h"
+#include "charrnn/store/run_paths.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -143,9 +144,9 @@ Checkpoint decode_checkpoint(const std::vector<char>& buf, const std::string& pa
 std::string resolve_checkpoint_path(const std::string& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return path;
-  for (const char* name : {"best.ckpt", "latest.ckpt"}) {
-    const auto p = fs::path(path) / name;
-    if (fs::exists(p, ec)) return p.string();
+  const RunPaths run{path};
+  for (const std::string& p : {run.best(), run.latest()}) {
+    if (fs::exists(p, ec)) return p;
   }
   throw InputError("run folder '" + path +
                    "' has no best.ckpt or latest.ckpt (train into it first, or pass a .ckpt file)");

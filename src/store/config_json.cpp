@@ -23,6 +23,34 @@ T field(const nlohmann::json& j, const char* key) {
   }
 }
 
+// TrainConfig's fields by JSON key: the one list that both writing and reading follow.
+template <typename Config, typename Visit>
+void visit_train_fields(Config& c, Visit&& visit) {
+  visit("data", c.data);
+  visit("out", c.out);
+  visit("val_frac", c.val_frac);
+  visit("val_max_bytes", c.val_max_bytes);
+  visit("batch", c.batch);
+  visit("seq_len", c.seq_len);
+  visit("lr", c.lr);
+  visit("lr_decay", c.lr_decay);
+  visit("lr_decay_after", c.lr_decay_after);
+  visit("grad_clip", c.grad_clip);
+  visit("epochs", c.epochs);
+  visit("max_steps", c.max_steps);
+  visit("time_limit", c.time_limit);
+  visit("seed", c.seed);
+  visit("threads", c.threads);
+  visit("eval_every", c.eval_every);
+  visit("log_every", c.log_every);
+  visit("device", c.device);
+  visit("fused", c.fused);
+  visit("precision", c.precision);
+}
+
+// Fields that older runs lack; reading one keeps the value set before the visit.
+bool added_later(const std::string& key) { return key == "val_max_bytes" || key == "precision"; }
+
 }  // namespace
 
 nlohmann::json to_json(const ModelConfig& c) {
@@ -30,26 +58,9 @@ nlohmann::json to_json(const ModelConfig& c) {
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"data", c.data},
-          {"out", c.out},
-          {"val_frac", c.val_frac},
-          {"val_max_bytes", c.val_max_bytes},
-          {"batch", c.batch},
-          {"seq_len", c.seq_len},
-          {"lr", c.lr},
-          {"lr_decay", c.lr_decay},
-          {"lr_decay_after", c.lr_decay_after},
-          {"grad_clip", c.grad_clip},
-          {"epochs", c.epochs},
-          {"max_steps", c.max_steps},
-          {"time_limit", c.time_limit},
-          {"seed", c.seed},
-          {"threads", c.threads},
-          {"eval_every", c.eval_every},
-          {"log_every", c.log_every},
-          {"device", c.device},
-          {"precision", c.precision},
-          {"fused", c.fused}};
+  nlohmann::json j = nlohmann::json::object();
+  visit_train_fields(c, [&](const char* key, const auto& value) { j[key] = value; });
+  return j;
 }
 
 ModelConfig model_config_from_json(const nlohmann::json& j) {
@@ -67,28 +78,14 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
   TrainConfig c;
-  c.data = field<std::string>(j, "data");
-  c.out = field<std::string>(j, "out");
-  c.val_frac = field<double>(j, "val_frac");
   // Runs from before --val-max-bytes existed validated on the whole split: keep their curves.
-  c.val_max_bytes = j.contains("val_max_bytes") ? field<int64_t>(j, "val_max_bytes") : 0;
-  c.batch = field<int>(j, "batch");
-  c.seq_len = field<int>(j, "seq_len");
-  c.lr = field<double>(j, "lr");
-  c.lr_decay = field<double>(j, "lr_decay");
-  c.lr_decay_after = field<int>(j, "lr_decay_after");
-  c.grad_clip = field<double>(j, "grad_clip");
-  c.epochs = field<int>(j, "epochs");
-  c.max_steps = field<int64_t>(j, "max_steps");
-  c.time_limit = field<double>(j, "time_limit");
-  c.seed = field<uint64_t>(j, "seed");
-  c.threads = field<int>(j, "threads");
-  c.eval_every = field<int64_t>(j, "eval_every");
-  c.log_every = field<int64_t>(j, "log_every");
-  c.device = field<std::string>(j, "device");
-  c.fused = field<bool>(j, "fused");
+  c.val_max_bytes = 0;
   // Runs from before --precision existed were float32.
-  c.precision = j.contains("precision") ? field<std::string>(j, "precision") : "fp32";
+  c.precision = "fp32";
+  visit_train_fields(c, [&](const char* key, auto& value) {
+    if (added_later(key) && j.is_object() && !j.contains(key)) return;
+    value = field<std::decay_t<decltype(value)>>(j, key);
+  });
   if (c.batch < 1 || c.seq_len < 1) throw InputError("training configuration out of range");
   return c;
 }

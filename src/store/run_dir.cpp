@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "charrnn/errors.h"
+#include "charrnn/util/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -33,27 +34,28 @@ bool is_leftover(const std::string& name) {
 
 }  // namespace
 
-RunDir::RunDir(const std::string& path) : path_(path.empty() ? "." : path) {
+RunDir::RunDir(const std::string& path) : paths_{path.empty() ? "." : path} {
+  const std::string& dir = paths_.dir;
   std::error_code ec;
-  fs::create_directories(path_, ec);
-  if (!fs::is_directory(path_, ec)) {
-    throw InputError("cannot create run folder '" + path_ + "'" + (ec ? ": " + ec.message() : "") +
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir, ec)) {
+    throw InputError("cannot create run folder '" + dir + "'" + (ec ? ": " + ec.message() : "") +
                      " (choose another --out)");
   }
-  const std::string lock = path_ + "/.lock";
+  const std::string lock = paths_.lock();
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) {
-    throw InputError("run folder '" + path_ + "' is not writable: " + std::strerror(errno) +
+    throw InputError("run folder '" + dir + "' is not writable: " + std::strerror(errno) +
                      " (fix its permissions or choose another --out)");
   }
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;
-    throw InputError("run folder '" + path_ +
+    throw InputError("run folder '" + dir +
                      "' is in use by another charrnn train (wait for it, or choose another --out)");
   }
   // We are the only writer now: whatever temporary files exist, a dead writer left them.
-  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (it->is_regular_file(ec) && is_leftover(it->path().filename().string())) {
       std::error_code rm;
       fs::remove(it->path(), rm);
@@ -61,12 +63,12 @@ RunDir::RunDir(const std::string& path) : path_(path.empty() ? "." : path) {
   }
   // Prove we can create, write and sync a file here before hours of training depend on it.
   try {
-    AtomicFile probe(path_ + "/.write-test");
+    AtomicFile probe(paths_.write_test());
     probe.write("ok", 2);
   } catch (const InputError& e) {
     ::close(lock_fd_);
     lock_fd_ = -1;
-    throw InputError("run folder '" + path_ + "' is not writable: " + e.what());
+    throw InputError("run folder '" + dir + "' is not writable: " + e.what());
   }
 }
 
@@ -75,11 +77,12 @@ RunDir::~RunDir() {
 }
 
 void RunDir::require_space(uint64_t bytes, uint64_t largest_file) const {
+  const std::string& dir = paths_.dir;
   struct statvfs fs_info {};
-  if (::statvfs(path_.c_str(), &fs_info) == 0) {
+  if (::statvfs(dir.c_str(), &fs_info) == 0) {
     const uint64_t avail = static_cast<uint64_t>(fs_info.f_bavail) * fs_info.f_frsize;
     if (avail < bytes) {
-      throw InputError("run folder '" + path_ + "' has " + megabytes(avail) + " free but its " +
+      throw InputError("run folder '" + dir + "' has " + megabytes(avail) + " free but its " +
                        "checkpoints need about " + megabytes(bytes) +
                        " (free some disk space or choose another --out)");
     }
@@ -115,7 +118,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keep_through) : path_(pa
 
 void MetricsLog::append(const nlohmann::json& record) {
   std::ofstream out(path_, std::ios::app);
-  out << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out << dump_json(record) << '\n';
   out.flush();
   if (!out) {
     throw InputError("cannot append to '" + path_ + "': " + std::strerror(errno) + " (" +

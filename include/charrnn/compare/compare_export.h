@@ -4,6 +4,7 @@
 #include <string>
 
 #include "charrnn/compare/compare.h"
+#include "charrnn/util/json_writer.h"  // dump_json
 
 namespace charrnn {
 
@@ -13,9 +14,6 @@ namespace charrnn {
 // "window_share"}]}]}. Absent values are null. Sample text is raw bytes: dump with
 // nlohmann::json::error_handler_t::replace (dump_json) so invalid UTF-8 becomes U+FFFD.
 nlohmann::json to_json(const CompareResult& result);
-
-// j.dump() that never throws on invalid UTF-8 in strings (replaced by U+FFFD).
-std::string dump_json(const nlohmann::json& j, int indent = -1);
 
 // Header "temperature,samples,<metric keys...>", one row per temperature; absent = empty cell.
 // Corpus metrics are columns even without a corpus (then empty), so files always line up.

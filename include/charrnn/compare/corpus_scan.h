@@ -36,8 +36,16 @@ class CorpusScan {
   std::optional<double> window_share(size_t sample, size_t window = kDefaultWindow) const;
 
  private:
-  int32_t next(int32_t state, uint8_t c) const;  // -1 when there is no transition
+  // Building the automaton (the edge lists), one byte at a time.
+  int32_t new_state(int32_t len, int32_t link);
+  int32_t edge(int32_t state, uint8_t c) const;  // -1 when there is no edge
+  void set_edge(int32_t state, uint8_t c, int32_t target);
+  int32_t clone_state(int32_t q, int32_t len);  // q's copy of length len; q links to it
+  int32_t extend(int32_t last, uint8_t c);      // appends c after state `last`; the new last
+  void redirect(int32_t p, uint8_t c, int32_t from, int32_t to);  // along p's suffix links
+  // Querying it (the hash table that replaces the edge lists).
   void build_transition_table();
+  int32_t next(int32_t state, uint8_t c) const;  // -1 when there is no transition
   // Per sample position i: the longest substring ending at i that the corpus contains.
   struct Match {
     uint32_t length = 0;      // 0: not even the byte s[i] occurs in the corpus

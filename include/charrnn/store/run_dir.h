@@ -5,6 +5,7 @@
 #include <string>
 
 #include "charrnn/store/atomic_file.h"  // write_file_atomic
+#include "charrnn/store/run_paths.h"
 
 namespace charrnn {
 
@@ -18,18 +19,15 @@ class RunDir {
   RunDir(const RunDir&) = delete;
   RunDir& operator=(const RunDir&) = delete;
 
-  const std::string& path() const { return path_; }
-  std::string latest() const { return path_ + "/latest.ckpt"; }
-  std::string best() const { return path_ + "/best.ckpt"; }
-  std::string metrics() const { return path_ + "/metrics.jsonl"; }
-  std::string config() const { return path_ + "/config.json"; }
+  const std::string& path() const { return paths_.dir; }
+  const RunPaths& paths() const { return paths_; }
 
   // Throws InputError when fewer than `bytes` can be written here: free disk space, or the
   // process's file-size limit (ulimit -f) for one file of `largest_file` bytes.
   void require_space(uint64_t bytes, uint64_t largest_file) const;
 
  private:
-  std::string path_;
+  RunPaths paths_;
   int lock_fd_ = -1;
 };
 

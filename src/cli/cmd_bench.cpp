@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "charrnn/bench/bench.h"
+#include "charrnn/util/json_writer.h"
 #include "commands.h"
+#include "options.h"
 
 namespace charrnn::cli {
 namespace {
@@ -20,36 +22,34 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<BenchConfig>();
   auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("bench", "Measure training and sampling speed (no I/O)");
-  cmd->add_option("--layers", o->model.layers, "LSTM layers");
-  cmd->add_option("--hidden", o->model.hidden, "LSTM units per layer");
+  add_shape_options(cmd, o->model);
   cmd->add_option("--batch", o->batch, "Training streams B");
   cmd->add_option("--seq-len", o->seq_len, "Training BPTT length T");
-  cmd->add_option("--threads", o->threads,
-                  "CPU threads for training and batch-16 sampling (0 = all cores)");
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--precision", o->precision, "CUDA training: fp32, bf16 or fp16");
+  add_threads_option(cmd, o->threads);  // training and batch-16 sampling; batch 1 uses one
+  add_device_option(cmd, o->device);
+  add_precision_option(cmd, o->precision);
   cmd->add_option("--warmup", o->warmup, "Untimed training steps first");
   cmd->add_option("--steps", o->steps, "Timed training steps per repeat");
   cmd->add_option("--repeats", o->repeats, "Repeats (min/median/max)");
   cmd->add_option("--sample-bytes", o->sample_bytes, "Bytes per stream per sampling repeat");
-  cmd->add_flag("--no-fused{false}", o->fused, "Use torch's LSTM instead of the fused CPU kernels");
+  add_no_fused_flag(cmd, o->fused);
   cmd->add_flag("--json", *json, "Print one JSON object on stdout");
   cmd->callback([o, json, &exit_code] {
     const BenchResult r = run_benchmark(*o);
     if (*json) {
-      std::cout << nlohmann::json{{"impl", o->fused ? "charrnn" : "charrnn-torch-lstm"},
-                                  {"layers", o->model.layers},
-                                  {"hidden", o->model.hidden},
-                                  {"batch", o->batch},
-                                  {"seq_len", o->seq_len},
-                                  {"threads", r.threads},
-                                  {"device", r.device},
-                                  {"precision", o->precision},
-                                  {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
-                                  {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
-                                  {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
-                                  {"peak_rss_bytes", r.peak_rss_bytes}}
-                       .dump()
+      std::cout << dump_json(nlohmann::json{
+                       {"impl", o->fused ? "charrnn" : "charrnn-torch-lstm"},
+                       {"layers", o->model.layers},
+                       {"hidden", o->model.hidden},
+                       {"batch", o->batch},
+                       {"seq_len", o->seq_len},
+                       {"threads", r.threads},
+                       {"device", r.device},
+                       {"precision", o->precision},
+                       {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
+                       {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
+                       {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
+                       {"peak_rss_bytes", r.peak_rss_bytes}})
                 << std::endl;
     } else {
       auto row = [](const char* what, const Spread& s, const char* unit) {

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -16,9 +15,11 @@
 #include "charrnn/compare/reference_corpus.h"
 #include "charrnn/compare/temperature_grid.h"
 #include "charrnn/errors.h"
+#include "charrnn/util/clock.h"
 #include "charrnn/util/terminal.h"
 #include "cmd_common.h"
 #include "commands.h"
+#include "options.h"
 
 namespace charrnn::cli {
 namespace {
@@ -36,10 +37,6 @@ struct CompareOptions {
   std::string device = "auto";
   int threads = 1;  // the corpus loads on another core meanwhile
 };
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The corpus to measure against: --data, else the checkpoint's training data if it is still
 // there (else one warning and no corpus metrics).
@@ -77,14 +74,14 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
     corpus = std::async(std::launch::async,
                         [data, cache] { return load_reference_corpus(data, cache); });
   }
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   GeneratedComparison generated = generate_comparison(loaded.model, cfg);
   spdlog::info("generated {} temperature(s) x {} sample(s) x {} bytes in {:.2f} s",
                cfg.temperatures.size(), cfg.num_samples, cfg.length, seconds_since(t0));
 
   std::optional<ReferenceCorpus> ref;
   if (corpus.valid()) {
-    t0 = std::chrono::steady_clock::now();
+    t0 = Clock::now();
     ref = corpus.get();
     spdlog::info(
         "corpus {} ({} bytes): read {:.2f} s, word set {} in {:.2f} s (waited {:.2f} s "
@@ -95,7 +92,7 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
       spdlog::warn("cannot write word-set cache {}: the next compare rebuilds it", cache);
     }
   }
-  t0 = std::chrono::steady_clock::now();
+  t0 = Clock::now();
   const CompareResult result =
       measure_comparison(std::move(generated), ref ? ref->ref() : CorpusReference{});
   spdlog::info("measured in {:.2f} s{}", seconds_since(t0),
@@ -125,26 +122,19 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CompareOptions>();
   auto* cmd = app.add_subcommand(
       "compare", "Generate from the same prime and seed at several temperatures and measure them");
-  cmd->add_option("--model", o->model, "Checkpoint file, or run folder (its best checkpoint)")
-      ->required();
+  add_model_option(cmd, o->model);
   auto* temps = cmd->add_option("--temperatures", o->temperatures,
                                 "Comma-separated, strictly increasing temperatures (0 = greedy)");
   cmd->add_option("--sweep", o->sweep,
                   "FROM:TO:STEP grid replacing --temperatures, e.g. 0.1:2.0:0.1 (prints the "
                   "table only; --num-samples defaults to 4)")
       ->excludes(temps);
-  cmd->add_option("--length", o->cfg.length, "Bytes to generate per sample");
-  auto* prime = cmd->add_option("--prime", o->cfg.prime, "Start text shared by every sample");
-  cmd->add_option("--prime-file", o->prime_file, "Read the start text from a file")
-      ->excludes(prime);
-  auto* seed = cmd->add_option("--seed", o->cfg.seed,
-                               "Random seed (default: a fresh one, logged); sample i uses seed+i "
-                               "at every temperature, as generate does");
+  add_length_option(cmd, o->cfg.length);
+  add_prime_options(cmd, o->cfg.prime, o->prime_file);
+  auto* seed = add_seed_option(cmd, o->cfg.seed);
   auto* samples = cmd->add_option("--num-samples,-n", o->cfg.num_samples,
                                   "Samples per temperature (default 1; 4 with --sweep)");
-  cmd->add_option("--top-k", o->cfg.top_k, "Sample only from the k most likely bytes (0 = off)");
-  cmd->add_option("--top-p", o->cfg.top_p,
-                  "Sample only from the smallest set of bytes with this much mass (1 = off)");
+  add_filter_options(cmd, o->cfg.top_k, o->cfg.top_p);
   auto* data = cmd->add_option("--data", o->data,
                                "Training corpus for the spelling and copying metrics (default: "
                                "the one recorded in the checkpoint)");
@@ -152,8 +142,8 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report", o->report,
                   "Write report.md, metrics.json, metrics.csv and PNG plots into this folder");
   cmd->add_flag("--json", o->json, "Print the whole comparison as one JSON object on stdout");
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--threads", o->threads, "CPU threads for the model (0 = all cores)");
+  add_device_option(cmd, o->device);
+  add_threads_option(cmd, o->threads);
   cmd->callback([o, seed, samples, &exit_code] {
     run_compare(*o, seed, samples->count() > 0);
     exit_code = 0;

@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "charrnn/data/corpus.h"
+#include "charrnn/errors.h"
 #include "charrnn/train/evaluate.h"
+#include "charrnn/util/json_writer.h"
 #include "cmd_common.h"
 #include "commands.h"
+#include "options.h"
 
 namespace charrnn::cli {
 namespace {
@@ -28,29 +31,29 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<EvalOptions>();
   auto* cmd =
       app.add_subcommand("eval", "Score a model on a corpus: loss in nats and bits per byte");
-  cmd->add_option("--model", o->model, "Checkpoint file, or run folder (its best checkpoint)")
-      ->required();
+  add_model_option(cmd, o->model);
   cmd->add_option("--data", o->data, "Corpus file or folder to score")->required();
-  cmd->add_option("--batch", o->batch, "Parallel streams (0 = as trained)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seq-len", o->seq_len, "Bytes per step (0 = as trained)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
+  cmd->add_option("--batch", o->batch, "Parallel streams (0 = as trained)");
+  cmd->add_option("--seq-len", o->seq_len, "Bytes per step (0 = as trained)");
+  add_device_option(cmd, o->device);
+  add_threads_option(cmd, o->threads);
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout");
   cmd->callback([o, &exit_code] {
+    require_input(o->batch >= 0,
+                  "--batch must be >= 0 (0 = as trained), got " + std::to_string(o->batch));
+    require_input(o->seq_len >= 0,
+                  "--seq-len must be >= 0 (0 = as trained), got " + std::to_string(o->seq_len));
     const Corpus corpus = read_corpus(o->data);
     auto loaded = load_model(o->model, o->device, o->threads);
     const int batch = o->batch > 0 ? o->batch : loaded.ckpt.train.batch;
     const int seq_len = o->seq_len > 0 ? o->seq_len : loaded.ckpt.train.seq_len;
     const EvalResult r = evaluate(loaded.model, corpus.view(), batch, seq_len, o->data.c_str());
     if (o->json) {
-      std::cout << nlohmann::json{{"model", loaded.path},
-                                  {"data", o->data},
-                                  {"bytes", r.bytes},
-                                  {"nats_per_byte", r.nats_per_byte},
-                                  {"bits_per_byte", r.bits_per_byte}}
-                       .dump()
+      std::cout << dump_json(nlohmann::json{{"model", loaded.path},
+                                            {"data", o->data},
+                                            {"bytes", r.bytes},
+                                            {"nats_per_byte", r.nats_per_byte},
+                                            {"bits_per_byte", r.bits_per_byte}})
                 << std::endl;
     } else {
       std::printf("%.4f nats/byte  %.4f bits/byte  (%lld bytes scored)\n", r.nats_per_byte,

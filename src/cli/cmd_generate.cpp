@@ -9,6 +9,7 @@
 #include "charrnn/sample/sampler.h"
 #include "cmd_common.h"
 #include "commands.h"
+#include "options.h"
 
 namespace charrnn::cli {
 namespace {
@@ -29,28 +30,18 @@ struct GenerateOptions {
 void add_generate_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<GenerateOptions>();
   auto* cmd = app.add_subcommand("generate", "Generate text from a trained model");
-  cmd->add_option("--model", o->model, "Checkpoint file, or run folder (its best checkpoint)")
-      ->required();
-  cmd->add_option("--length", o->length, "Bytes to generate per sample");
-  auto* prime = cmd->add_option("--prime", o->prime, "Start text: warms the state, printed first");
-  cmd->add_option("--prime-file", o->prime_file, "Read the start text from a file")
-      ->excludes(prime);
-  cmd->add_option("--temperature,-t", o->sampling.temperature,
-                  "Divide the logits by T before the softmax (0 = greedy)");
-  cmd->add_option("--top-k", o->sampling.top_k,
-                  "Sample only from the k most likely bytes (0 = off)");
-  cmd->add_option("--top-p", o->sampling.top_p,
-                  "Sample only from the smallest set of bytes with this much mass (1 = off)");
-  auto* seed = cmd->add_option("--seed", o->sampling.seed,
-                               "Random seed (default: a fresh one, logged); sample i uses seed+i")
-                   ->default_str("fresh");
+  add_model_option(cmd, o->model);
+  add_length_option(cmd, o->length);
+  add_prime_options(cmd, o->prime, o->prime_file);
+  auto* seed = add_sampling_options(cmd, o->sampling);
   cmd->add_option("--num-samples,-n", o->num_samples, "Samples to generate, one after another");
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)");
+  add_device_option(cmd, o->device);
+  add_threads_option(cmd, o->threads);
   cmd->callback([o, seed, &exit_code] {
     validate_sampling(o->sampling);
-    if (o->length < 0) throw InputError("--length must be >= 0");
-    if (o->num_samples < 1) throw InputError("--num-samples must be at least 1");
+    require_input(o->length >= 0, "--length must be >= 0, got " + std::to_string(o->length));
+    require_input(o->num_samples >= 1,
+                  "--num-samples must be at least 1, got " + std::to_string(o->num_samples));
     const std::string prime = read_prime(o->prime, o->prime_file);
     const auto loaded = load_model(o->model, o->device, o->threads);
     const uint64_t base_seed = resolve_seed(seed, o->sampling.seed);

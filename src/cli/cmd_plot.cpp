@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "charrnn/errors.h"
+#include "charrnn/store/run_paths.h"
 #include "charrnn/util/loss_plot.h"
 #include "commands.h"
 
@@ -30,8 +31,9 @@ void add_plot_command(CLI::App& app, int& exit_code) {
     if (!fs::is_directory(o->run, ec)) {
       throw InputError("run folder '" + o->run + "' does not exist (pass the --out of a train)");
     }
-    const std::string png = o->out.empty() ? (fs::path(o->run) / "loss.png").string() : o->out;
-    const LossCurves curves = read_loss_curves((fs::path(o->run) / "metrics.jsonl").string());
+    const RunPaths run{o->run};
+    const std::string png = o->out.empty() ? run.loss_plot() : o->out;
+    const LossCurves curves = read_loss_curves(run.metrics());
     fs::path name = fs::path(o->run).lexically_normal();
     if (!name.has_filename()) name = name.parent_path();  // "models/run/" names "run"
     plot_loss(curves, name.filename().string(), png);

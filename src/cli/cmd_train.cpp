@@ -11,8 +11,11 @@
 #include "charrnn/errors.h"
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/config_json.h"
+#include "charrnn/store/run_paths.h"
 #include "charrnn/train/train.h"
+#include "charrnn/util/json_writer.h"
 #include "commands.h"
+#include "options.h"
 
 namespace charrnn::cli {
 namespace {
@@ -31,14 +34,14 @@ void on_signal(int signo) {
 // The configuration of the run in `out`: its latest checkpoint's, or, for a run stopped before
 // its first checkpoint, its config.json's. False when the folder holds neither.
 bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train) {
-  const auto dir = std::filesystem::path(out);
-  if (std::filesystem::exists(dir / "latest.ckpt")) {
-    const Checkpoint ckpt = load_checkpoint((dir / "latest.ckpt").string());
+  const RunPaths run{out};
+  if (std::filesystem::exists(run.latest())) {
+    const Checkpoint ckpt = load_checkpoint(run.latest());
     model = ckpt.model;
     train = ckpt.train;
     return true;
   }
-  const auto config = dir / "config.json";
+  const std::string config = run.config();
   if (!std::filesystem::exists(config)) return false;
   std::ifstream in(config);
   const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -47,7 +50,7 @@ bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train
     model = model_config_from_json(j["model"]);
     train = train_config_from_json(j["train"]);
   } catch (const InputError&) {
-    throw InputError("'" + config.string() +
+    throw InputError("'" + config +
                      "' is damaged and there is no checkpoint to resume "
                      "(delete the run folder and start again)");
   }
@@ -118,8 +121,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--val-frac", t.val_frac, "Last fraction of the corpus held out for validation");
   cmd->add_option("--val-max-bytes", t.val_max_bytes,
                   "Validate on at most the first N held-out bytes (0 = all of them)");
-  cmd->add_option("--layers", m.layers, "LSTM layers");
-  cmd->add_option("--hidden", m.hidden, "LSTM units per layer");
+  add_shape_options(cmd, m);
   cmd->add_option("--dropout", m.dropout, "Dropout between layers and before the output (0 = off)");
   cmd->add_option("--batch", t.batch,
                   "Parallel streams B (the corpus is cut into B contiguous parts)");
@@ -134,14 +136,13 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--time-limit", t.time_limit,
                   "Stop after this many seconds of training (0 = no limit)");
   cmd->add_option("--seed", t.seed, "Random seed: same seed, same run");
-  cmd->add_option("--threads", t.threads, "CPU threads (0 = all cores)");
+  add_threads_option(cmd, t.threads);
   cmd->add_option("--eval-every", t.eval_every, "Validate and checkpoint every N steps");
   cmd->add_option("--log-every", t.log_every, "Log the training loss every N steps");
-  cmd->add_option("--device", t.device, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--precision", t.precision,
-                  "CUDA: fp32, or bf16/fp16 mixed precision (fp16 with loss scaling)");
+  add_device_option(cmd, t.device);
+  add_precision_option(cmd, t.precision);
   cmd->add_flag("--resume", t.resume, "Continue the run in --out from its latest checkpoint");
-  cmd->add_flag("--no-fused{false}", t.fused, "Use torch's LSTM instead of the fused CPU kernels");
+  add_no_fused_flag(cmd, t.fused);
   cmd->add_flag("--json", o->json, "Print a JSON summary on stdout at the end");
   cmd->callback([o, cmd, &exit_code] {
     if (o->train.resume) {
@@ -158,16 +159,15 @@ void add_train_command(CLI::App& app, int& exit_code) {
                  s.steps, s.val_loss, s.best_val, s.chars_per_sec, s.run_dir);
     if (o->json) {
       auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
-      std::cout << nlohmann::json{{"steps", s.steps},
-                                  {"epoch", s.epoch},
-                                  {"val_loss", num(s.val_loss)},
-                                  {"best_val_loss", num(s.best_val)},
-                                  {"val_bpb", num(s.val_loss / std::log(2.0))},
-                                  {"chars_per_sec", s.chars_per_sec},
-                                  {"elapsed", s.elapsed},
-                                  {"stopped_by_signal", s.stop_signal},
-                                  {"run_dir", s.run_dir}}
-                       .dump()
+      std::cout << dump_json(nlohmann::json{{"steps", s.steps},
+                                            {"epoch", s.epoch},
+                                            {"val_loss", num(s.val_loss)},
+                                            {"best_val_loss", num(s.best_val)},
+                                            {"val_bpb", num(s.val_loss / std::log(2.0))},
+                                            {"chars_per_sec", s.chars_per_sec},
+                                            {"elapsed", s.elapsed},
+                                            {"stopped_by_signal", s.stop_signal},
+                                            {"run_dir", s.run_dir}})
                 << std::endl;
     }
     exit_code = s.stop_signal != 0 ? 128 + s.stop_signal : 0;

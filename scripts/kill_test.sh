@@ -25,8 +25,9 @@ else
   { zcat "$jargon" || true; } | head -c 20000 >"$WORK/corpus.txt"
 fi
 
-FLAGS=(--data "$WORK/corpus.txt" --max-steps "$STEPS" --layers 2 --hidden 32 --batch 4
-       --seq-len 32 --threads 1 --eval-every 10 --log-every 1 --seed 7)
+# The tiny run the tests use too (tests/tiny_run.flags; # lines are comments).
+read -ra TINY <<<"$(grep -v '^#' tests/tiny_run.flags | tr '\n' ' ')"
+FLAGS=(--data "$WORK/corpus.txt" --max-steps "$STEPS" "${TINY[@]}")
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 echo "kill_test: uninterrupted reference run ($STEPS steps)" >&2

@@ -1,6 +1,9 @@
+// Checkpoints: round trips, every kind of damage refused cleanly, and faults while saving.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -11,6 +14,8 @@
 #include "test_util.h"
 
 using namespace charrnn;
+using charrnn::testing::expect_no_temporaries;
+using charrnn::testing::read_file;
 using charrnn::testing::TempDir;
 
 namespace {
@@ -193,4 +198,43 @@ TEST(Checkpoint, RunFolderMeansItsBestCheckpoint) {
   EXPECT_EQ(resolve_checkpoint_path(dir / "run"), dir / "run/latest.ckpt");
   save_checkpoint(dir / "run/best.ckpt", small_checkpoint(model));
   EXPECT_EQ(resolve_checkpoint_path(dir / "run"), dir / "run/best.ckpt");
+}
+
+TEST(SaveFaults, FileSizeLimitLeavesThePreviousCheckpointIntact) {
+  TempDir dir;
+  ModelConfig c;
+  c.layers = 1;
+  c.hidden = 8;
+  torch::manual_seed(1);
+  CharLSTM model(c);
+  Checkpoint ck;
+  ck.model = c;
+  store_model(model, ck);
+  save_checkpoint(dir / "a.ckpt", ck);
+  const std::string before = read_file(dir / "a.ckpt");
+  ASSERT_GT(before.size(), 8192u);
+
+  // Like `ulimit -f 8`: writes past 8 KiB fail with EFBIG once SIGXFSZ is ignored.
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 8192;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    ck.progress.step = 99;
+    save_checkpoint(dir / "a.ckpt", ck);
+  } catch (const InputError& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+  EXPECT_NE(message.find("ulimit -f"), std::string::npos) << message;
+  EXPECT_NE(message.find("a.ckpt"), std::string::npos) << message;
+  EXPECT_EQ(read_file(dir / "a.ckpt"), before);
+  EXPECT_EQ(load_checkpoint(dir / "a.ckpt").progress.step, 0);
+  expect_no_temporaries(dir.path());
 }

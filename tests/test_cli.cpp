@@ -1,13 +1,20 @@
 // End-to-end: the real binary, train → generate → eval, and every bad input of the CLI.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
 
+#include "charrnn/store/checkpoint.h"
 #include "test_util.h"
 
+namespace fs = std::filesystem;
+using namespace charrnn;
 using charrnn::testing::expect_clean_error;
+using charrnn::testing::folder_files;
 using charrnn::testing::read_file;
 using charrnn::testing::run_cli;
 using charrnn::testing::RunResult;
@@ -16,7 +23,7 @@ using charrnn::testing::write_file;
 
 namespace {
 
-const char* kTiny = "--batch 4 --seq-len 16 --layers 2 --hidden 32 --threads 1 --eval-every 10";
+const std::string kTiny = charrnn::testing::tiny_run_flags();
 
 class Cli : public ::testing::Test {
  protected:
@@ -85,50 +92,246 @@ TEST_F(Cli, ExistingRunIsNotOverwritten) {
   EXPECT_EQ(read_file(dir / "run/latest.ckpt"), before);
 }
 
-TEST_F(Cli, BadCorpusInputs) {
-  expect_clean_error(run_cli("-q train --data " + dir / "nope.txt", dir), "does not exist");
-  write_file(dir / "empty.txt", "");
-  expect_clean_error(run_cli("-q train --data " + dir / "empty.txt", dir), "empty");
-  std::filesystem::create_directories(dir / "hollow/sub");
-  expect_clean_error(run_cli("-q train --data " + dir / "hollow", dir), "no regular files");
-  write_file(dir / "small.txt", std::string(300, 'a'));
-  const auto small = run_cli("-q train --data " + dir / "small.txt", dir);
-  expect_clean_error(small, "--seq-len");
-  EXPECT_NE(small.err.find("2501"), std::string::npos) << small.err;  // how small is too small
-  expect_clean_error(run_cli("-q train", dir), "--data");
-  EXPECT_FALSE(std::filesystem::exists(dir / "models"));  // nothing created on bad input
-}
-
-TEST_F(Cli, BadFlagValues) {
-  const std::string data = " --data " + dir / "corpus.txt";
-  expect_clean_error(run_cli("-q train --batch many" + data, dir), "many");
-  expect_clean_error(run_cli("-q train --no-such-flag" + data, dir), "--no-such-flag");
-  expect_clean_error(run_cli("-q train --lr -1" + data, dir), "--lr");
-  expect_clean_error(run_cli("-q train --val-frac 1.5" + data, dir), "--val-frac");
-  expect_clean_error(run_cli("-q train --device tpu" + data, dir), "--device");
-  expect_clean_error(run_cli("-q train --layers 0" + data, dir), "--layers");
-}
-
-TEST_F(Cli, BadGenerateInputs) {
+TEST_F(Cli, PrimeThatIsNotUtf8IsJustBytes) {
   train_tiny();
-  const std::string m = " --model " + dir / "run";
-  expect_clean_error(run_cli("-q generate --model " + dir / "missing.ckpt", dir), "does not exist");
-  write_file(dir / "junk.ckpt", "this is not a checkpoint at all");
-  expect_clean_error(run_cli("-q generate --model " + dir / "junk.ckpt", dir), "not a charrnn");
-  const std::string good = read_file(dir / "run/best.ckpt");
-  write_file(dir / "cut.ckpt", good.substr(0, good.size() / 2));
-  expect_clean_error(run_cli("-q generate --model " + dir / "cut.ckpt", dir), "truncated");
-  expect_clean_error(run_cli("-q generate -t -1" + m, dir), "--temperature");
-  expect_clean_error(run_cli("-q generate -t nan" + m, dir), "--temperature");
-  expect_clean_error(run_cli("-q generate --top-k -1" + m, dir), "--top-k");
-  expect_clean_error(run_cli("-q generate --top-p 0" + m, dir), "--top-p");
-  expect_clean_error(run_cli("-q generate --top-p 1.5" + m, dir), "--top-p");
-  expect_clean_error(run_cli("-q generate --length -1" + m, dir), "--length");
-  expect_clean_error(run_cli("-q generate --prime-file " + dir / "none.txt" + m, dir), "none.txt");
-  // A prime that is not valid UTF-8 is just bytes.
   write_file(dir / "binary.txt", std::string("\xff\xfe\x00\x80", 4));
-  const auto r =
-      run_cli("-q generate --length 10 --seed 1 --prime-file " + dir / "binary.txt" + m, dir);
+  const auto r = run_cli("-q generate --length 10 --seed 1 --prime-file " + dir / "binary.txt" +
+                             " --model " + dir / "run",
+                         dir);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 4), std::string("\xff\xfe\x00\x80", 4));
+}
+
+// A path is bytes: eval --json used to score the file, then fail with nlohmann's
+// "[json.exception.type_error.316] invalid UTF-8 byte" and exit 1.
+TEST_F(Cli, EvalJsonOnANonUtf8PathReplacesTheBytes) {
+  train_tiny();
+  const std::string odd = dir / "caf\xe9.txt";  // Latin-1 "café": not UTF-8
+  write_file(odd, charrnn::testing::play_text(2000));
+  const auto r = run_cli("-q eval --json --model " + dir / "run" + " --data " + odd, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["data"], dir / "caf\xef\xbf\xbd.txt");  // U+FFFD in its place
+  EXPECT_EQ(j["bytes"], 2000);
+}
+
+// Each shared option is defined once (src/cli/options.cpp): the same help line in every command.
+TEST_F(Cli, SharedOptionsReadTheSameInEveryCommand) {
+  // The flag's help entry (its line and any continuation lines), defaults ("=1") dropped and
+  // spaces folded: defaults differ by command (generate samples on one thread), and so does
+  // the column width.
+  auto help_line = [&](const std::string& command, const std::string& flag) {
+    const auto r = run_cli(command + " --help", dir);
+    EXPECT_EQ(r.status, 0) << r.err;
+    size_t at = r.out.find("\n  " + flag + " ");
+    if (at == std::string::npos) return "(" + command + " has no " + flag + ")";
+    size_t end = r.out.find('\n', at + 1);
+    while (end != std::string::npos && r.out.compare(end, 11, "\n          ") == 0) {
+      end = r.out.find('\n', end + 1);  // a continuation line: the description
+    }
+    const std::string entry = r.out.substr(at + 1, end - at - 1);
+    return std::regex_replace(std::regex_replace(entry, std::regex(R"(=\S+)"), ""),
+                              std::regex(R"(\s+)"), " ");
+  };
+  for (const char* flag : {"--device", "--threads"}) {
+    for (const char* other : {"generate", "eval", "bench", "compare"}) {
+      EXPECT_EQ(help_line(other, flag), help_line("train", flag)) << other << " " << flag;
+    }
+  }
+  for (const char* flag : {"--model", "--top-k", "--top-p", "--prime", "--seed", "--length"}) {
+    const char* in_eval = std::string(flag) == "--model" ? "eval" : "compare";
+    EXPECT_EQ(help_line(in_eval, flag), help_line("generate", flag)) << flag;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: exit 2, one line naming the problem and the fix, nothing overwritten.
+
+namespace {
+
+// A trained run in dir/run that no bad input may change.
+class BadInputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(corpus, charrnn::testing::play_text(20000));
+    const auto r = run_cli(
+        "-q train --data " + corpus + " --out " + dir / "run" + " --max-steps 20 " + kTiny, dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    before = folder_files(dir / "run");
+  }
+  void TearDown() override {
+    EXPECT_EQ(folder_files(dir / "run"), before) << "a bad input changed it";
+  }
+  void expect(const std::string& args, const std::string& needle) {
+    expect_clean_error(run_cli("-q " + args, dir), needle, args);
+    ++count;
+  }
+  TempDir dir;
+  const std::string corpus = dir / "corpus.txt";
+  std::map<std::string, std::string> before;
+  int count = 0;
+};
+
+}  // namespace
+
+TEST_F(BadInputs, TrainCorpora) {
+  const std::string flags = " --out " + dir / "new" + " " + kTiny;
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  expect("train --data " + dir / "fifo" + flags, "not a regular file");
+  expect("train --data /dev/null" + flags, "not a regular file");
+  fs::create_directories(dir / "empties");
+  write_file(dir / "empties/a.txt", "");
+  expect("train --data " + dir / "empties" + flags, "empty");
+  fs::create_directories(dir / "fifos");
+  ASSERT_EQ(::mkfifo((dir / "fifos/f").c_str(), 0600), 0);
+  expect("train --data " + dir / "fifos" + flags, "no regular files");
+  write_file(dir / "tiny.txt", std::string(100, 'a'));
+  expect("train --data " + dir / "tiny.txt" + flags, "one batch needs 129");
+  write_file(dir / "noval.txt", charrnn::testing::play_text(200));
+  expect("train --val-frac 0.1 --data " + dir / "noval.txt" + " --out " + dir / "new" +
+             " --batch 1 --seq-len 64",
+         "--val-frac");
+  expect("train --data " + dir / "missing.txt" + flags, "does not exist");
+  write_file(dir / "empty.txt", "");
+  expect("train --data " + dir / "empty.txt" + flags, "empty");
+  fs::create_directories(dir / "hollow/sub");
+  expect("train --data " + dir / "hollow" + flags, "no regular files");
+  // The default shape needs more bytes than this: the message says how many.
+  write_file(dir / "small.txt", std::string(300, 'a'));
+  expect("train --data " + dir / "small.txt" + " --out " + dir / "new", "2501");
+  expect("train --data " + dir / "small.txt" + " --out " + dir / "new", "--seq-len");
+  expect("train --out " + dir / "new", "--data");
+  expect("train --data " + corpus + " --out " + dir / "corpus.txt/run " + kTiny,
+         "cannot create run folder");
+  EXPECT_FALSE(fs::exists(dir / "new"));
+  std::cerr << "[          ] " << count << " bad corpus inputs\n";
+}
+
+TEST_F(BadInputs, TrainResume) {
+  const std::string run = " --out " + dir / "run";
+  expect("train --resume --layers 3" + run, "--layers");
+  expect("train --resume --hidden 64" + run, "--hidden");
+  expect("train --resume --dropout 0.5" + run, "--dropout");
+  expect("train --resume --batch 8" + run, "--batch");
+  expect("train --resume --seq-len 8" + run, "--seq-len");
+  expect("train --resume --seed 8" + run, "--seed");
+  expect("train --resume --lr 0.1" + run, "--lr");
+  expect("train --data " + corpus + run + " " + kTiny, "already holds a run");
+  fs::create_directories(dir / "hollow");
+  expect("train --resume --out " + dir / "hollow", "nothing to resume");
+  // A damaged latest.ckpt: each refused, the file left as it is.
+  const std::string good = read_file(dir / "run/latest.ckpt");
+  fs::create_directories(dir / "bad");
+  auto with_latest = [&](const std::string& bytes, const std::string& needle) {
+    write_file(dir / "bad/latest.ckpt", bytes);
+    expect("train --resume --out " + dir / "bad", needle);
+    EXPECT_EQ(read_file(dir / "bad/latest.ckpt"), bytes);
+  };
+  with_latest(good.substr(0, good.size() / 2), "truncated");
+  with_latest(good.substr(0, 10), "not a charrnn checkpoint");
+  with_latest(std::string(5000, '\x5a'), "not a charrnn checkpoint");
+  std::string newer = good;
+  newer[8] = static_cast<char>(kCheckpointVersion + 1);
+  with_latest(newer, "upgrade charrnn");
+  std::string flipped = good;
+  flipped[good.size() / 3] ^= 0x10;
+  with_latest(flipped, "checksum");
+  std::cerr << "[          ] " << count << " bad resume inputs\n";
+}
+
+TEST_F(BadInputs, TrainFlagValues) {
+  const std::string base = "train --data " + corpus + " --out " + dir / "new";
+  for (const auto& [flag, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--lr nan", "--lr"},
+           {"--lr inf", "--lr"},
+           {"--lr 0", "--lr"},
+           {"--lr 1e38", "--lr"},
+           {"--hidden abc", "abc"},
+           {"--hidden 0", "--hidden"},
+           {"--dropout 1.5", "--dropout"},
+           {"--max-steps -5", "--max-steps"},
+           {"--max-steps 1x", "1x"},
+           {"--eval-every 0", "--eval-every"},
+           {"--log-every 0", "--log-every"},
+           {"--seq-len 0", "--seq-len"},
+           {"--batch 0", "--batch"},
+           {"--batch -3", "--batch"},
+           {"--epochs 0", "--epochs"},
+           {"--grad-clip -1", "--grad-clip"},
+           {"--time-limit -1", "--time-limit"},
+           {"--lr-decay 0", "--lr-decay"},
+           {"--lr-decay-after -1", "--lr-decay-after"},
+           {"--val-frac -0.1", "--val-frac"},
+           {"--val-max-bytes -5", "--val-max-bytes"},
+           {"--precision fp64", "--precision"},
+           {"--seed banana", "banana"},
+           {"--bogus 3", "--bogus"},
+           {"--batch many", "many"},
+           {"--lr -1", "--lr"},
+           {"--val-frac 1.5", "--val-frac"},
+           {"--device tpu", "--device"},
+           {"--layers 0", "--layers"},
+       }) {
+    expect(base + " " + flag, needle);
+  }
+  expect("train --data", "--data");  // a flag without its value
+  expect("", "subcommand");
+  expect("fly", "unknown command 'fly'");
+  EXPECT_FALSE(fs::exists(dir / "new"));
+  std::cerr << "[          ] " << count << " bad train flag values\n";
+}
+
+TEST_F(BadInputs, GenerateAndEval) {
+  const std::string m = " --model " + dir / "run";
+  const std::string good = read_file(dir / "run/best.ckpt");
+  // Truncated at bytes inside each part: magic, version, length, header, payload, CRC.
+  for (size_t cut : {size_t{0}, size_t{3}, size_t{8}, size_t{12}, size_t{20}, size_t{200},
+                     good.size() / 2, good.size() - 4, good.size() - 1}) {
+    write_file(dir / "cut.ckpt", good.substr(0, cut));
+    expect("generate --model " + dir / "cut.ckpt", cut < 24 ? "not a charrnn" : "truncated");
+  }
+  std::mt19937 rng(3);
+  std::string noise(1 << 16, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng());
+  write_file(dir / "noise.ckpt", noise);
+  expect("generate --model " + dir / "noise.ckpt", "not a charrnn");
+  write_file(dir / "magic.ckpt", good.substr(0, 12) + noise);  // right magic and version
+  expect("generate --model " + dir / "magic.ckpt", "corrupt");
+  std::string newer = good;
+  newer[8] = static_cast<char>(kCheckpointVersion + 3);
+  write_file(dir / "newer.ckpt", newer);
+  expect("generate --model " + dir / "newer.ckpt", "upgrade charrnn");
+  Checkpoint wrong = load_checkpoint(dir / "run/best.ckpt");
+  wrong.model.hidden = 16;  // the weights are for 32
+  save_checkpoint(dir / "wrong.ckpt", wrong);
+  expect("generate --model " + dir / "wrong.ckpt", "disagrees");
+  expect("eval --model " + dir / "wrong.ckpt --data " + corpus, "disagrees");
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  expect("generate --model " + dir / "fifo", "not a regular file");
+  fs::create_directories(dir / "nothing");
+  expect("generate --model " + dir / "nothing", "no best.ckpt");
+  expect("generate --model " + dir / "absent.ckpt", "does not exist");
+  expect("generate" + m + " -t -0.5", "--temperature");
+  expect("generate" + m + " -t nan", "--temperature");
+  expect("generate" + m + " -t inf", "--temperature");
+  expect("generate" + m + " -t hot", "hot");
+  expect("generate" + m + " --top-k -2", "--top-k");
+  expect("generate" + m + " --top-k many", "many");
+  expect("generate" + m + " --top-p 0", "--top-p");
+  expect("generate" + m + " --top-p 1.01", "--top-p");
+  expect("generate" + m + " --top-p nan", "--top-p");
+  expect("generate" + m + " --length -1", "--length");
+  expect("generate" + m + " --length ten", "ten");
+  expect("generate" + m + " --num-samples 0", "--num-samples");
+  expect("generate" + m + " --prime-file " + dir / "none.txt", "none.txt");
+  expect("generate" + m + " --prime-file " + dir / "nothing", "not a regular file");
+  expect("generate" + m + " --prime-file " + dir / "fifo", "not a regular file");
+  expect("generate" + m + " --prime x --prime-file " + corpus, "excludes");
+  expect("generate" + m + " --bogus", "--bogus");
+  expect("generate", "--model");
+  expect("eval" + m + " --data " + dir / "none.txt", "does not exist");
+  expect("eval" + m + " --data " + dir / "fifo", "not a regular file");
+  expect("eval" + m + " --data " + corpus + " --seq-len -4", "--seq-len");
+  expect("eval" + m + " --data " + corpus + " --batch -1", "--batch");
+  std::cerr << "[          ] " << count << " bad generate/eval inputs\n";
 }

@@ -24,8 +24,7 @@ class CompareCli : public ::testing::Test {
     dir_ = std::make_unique<TempDir>();
     write_file(*dir_ / "corpus.txt", charrnn::testing::play_text(4000));
     const auto r = run_cli("-q train --data " + *dir_ / "corpus.txt" + " --out " + *dir_ / "run" +
-                               " --max-steps 20 --batch 4 --seq-len 16 --layers 2 --hidden 32 "
-                               "--threads 1 --eval-every 10",
+                               " --max-steps 20 " + charrnn::testing::tiny_run_flags(),
                            *dir_);
     ASSERT_EQ(r.status, 0) << r.err;
   }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -97,6 +98,43 @@ inline std::string play_text(size_t n) {
   }
   text.resize(n);
   return text;
+}
+
+// The tiny run's flags (tests/tiny_run.flags, also read by scripts/kill_test.sh) as one line:
+// the model, batch and schedule every end-to-end training test uses.
+inline std::string tiny_run_flags() {
+  std::ifstream in(CHARRNN_TINY_RUN_FLAGS);
+  if (!in) throw std::runtime_error(std::string("cannot read ") + CHARRNN_TINY_RUN_FLAGS);
+  std::string flags, line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    flags += (flags.empty() ? "" : " ") + line;
+  }
+  return flags;
+}
+
+// Every regular file in the folder, name → bytes (to prove a refused command changed nothing).
+inline std::map<std::string, std::string> folder_files(const std::string& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    if (e.is_regular_file()) files[e.path().filename().string()] = read_file(e.path().string());
+  }
+  return files;
+}
+
+// No "*.tmp.*" file is left in the folder (what an interrupted atomic write would leave).
+inline void expect_no_temporaries(const std::string& folder) {
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+// A child's exit status, or 128 + the signal that ended it.
+inline int wait_for(pid_t pid) {
+  int raw = 0;
+  while (::waitpid(pid, &raw, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
 }
 
 struct RunResult {

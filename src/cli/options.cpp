@@ -35,8 +35,8 @@ CLI::Option* add_length_option(CLI::App* cmd, int64_t& length) {
 }
 
 void add_prime_options(CLI::App* cmd, std::string& prime, std::string& prime_file) {
-  auto* text = cmd->add_option("--prime", prime,
-                               "Start text: warms the state, printed first (every sample's)");
+  auto* text =
+      cmd->add_option("--prime", prime, "Start text: warms the state; every sample begins with it");
   cmd->add_option("--prime-file", prime_file, "Read the start text from a file")->excludes(text);
 }
 

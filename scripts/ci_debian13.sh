@@ -9,7 +9,8 @@
 #                        the same object a fresh compile gives), so a rerun compiles little
 # Every run unpacks the bare root into a new folder, so setup.sh installs and builds from scratch
 # as a user's would; only downloads are saved. CHARRNN_CI_KEEP=1 keeps the root for debugging.
-# MIRROR overrides the Debian mirror (default http://deb.debian.org/debian).
+# MIRROR overrides the Debian mirror (default http://deb.debian.org/debian); CHARRNN_CI_COMMAND
+# what runs in the clone (default scripts/test.sh).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CHARRNN_CI_CACHE:-/var/cache/charrnn-ci}"
@@ -81,5 +82,5 @@ in_root() {
 }
 # ccache is CI's addition to what a user runs; scripts/setup.sh uses it when it is there.
 in_root 'apt-get update -qq && apt-get install -y -qq --no-install-recommends ccache >/dev/null'
-in_root 'cd /root/charrnn && scripts/test.sh'
+in_root "cd /root/charrnn && ${CHARRNN_CI_COMMAND:-scripts/test.sh}"
 echo "ci_debian13: Debian 13 passed" >&2

@@ -15,7 +15,10 @@ fmt="${2:-/usr/include/fmt}"
 build="${3:-build-foreign}"
 prefix="$PWD/build-foreign-prefix"
 
-fmt_version() { grep -ho '#define FMT_VERSION [0-9]*' "$1"/{core,base}.h 2>/dev/null | awk '{print $3}' | head -1; }
+# FMT_VERSION of the fmt in folder $1 (core.h up to fmt 10, base.h from fmt 11), or "".
+fmt_version() {
+  cat "$1"/core.h "$1"/base.h 2>/dev/null | awk '/#define FMT_VERSION [0-9]/ {print $3; exit}' || true
+}
 ours="$(fmt_version "$deps/include/fmt")"
 theirs="$(fmt_version "$fmt")"
 if [ -z "$theirs" ] || [ "$ours" = "$theirs" ]; then

@@ -263,15 +263,6 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
 
 }  // namespace
 
-// GCC 14 warns -Warray-bounds ("__builtin_memmove forming offset 8 is out of the bounds [0, 8]")
-// and -Wstringop-overflow ("writing between 9 and ... bytes into a region of size 8") inside
-// libstdc++'s std::vector<bool>::reserve, inlined into LibTorch's Function<T>::apply
-// (torch/csrc/autograd/custom_function.h). A false positive of GCC 13/14's middle end on
-// vector<bool>'s word copy (seen in other projects, e.g. root-project/root#19538); none of it is
-// our code, and GCC 12 is silent. Silenced for these two calls only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Warray-bounds"
-#pragma GCC diagnostic ignored "-Wstringop-overflow"
 std::vector<at::Tensor> fused_lstm_layer(const at::Tensor& x, const at::Tensor& h0,
                                          const at::Tensor& c0, const at::Tensor& w_ih,
                                          const at::Tensor& w_hh, const at::Tensor& b_ih,
@@ -285,6 +276,5 @@ std::vector<at::Tensor> fused_lstm_layer_bytes(const at::Tensor& bytes, const at
                                                const at::Tensor& b_hh) {
   return FusedLstmBytes::apply(bytes, h0, c0, w_ih, w_hh, b_ih, b_hh);
 }
-#pragma GCC diagnostic pop
 
 }  // namespace charrnn

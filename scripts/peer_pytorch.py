@@ -105,7 +105,10 @@ def cmd_train(a):
     step_fn = Step(model, opt, a.grad_clip, a.precision)
     rows, nb = streams(train, a.batch, a.seq_len)
     t0, step, epoch, log = time.time(), 0, 0, []
-    while time.time() - t0 < a.time_limit:
+    def done():
+        return time.time() - t0 >= a.time_limit or (a.max_steps and step >= a.max_steps)
+
+    while not done():
         state = zero_state(model, a.batch)
         for k in range(nb):
             chunk = rows[:, k * a.seq_len:(k + 1) * a.seq_len + 1]
@@ -115,7 +118,7 @@ def cmd_train(a):
                 v = evaluate(model, val, a.batch, a.seq_len)
                 log.append({"step": step, "elapsed": time.time() - t0, "val_loss": v})
                 print(f"peer step {step} train {loss:.4f} val {v:.4f}", file=sys.stderr)
-            if time.time() - t0 >= a.time_limit:
+            if done():
                 break
         epoch += 1
     elapsed = time.time() - t0
@@ -191,6 +194,7 @@ def main():
     t = sub.choices["train"]
     t.add_argument("--data", required=True)
     t.add_argument("--time-limit", type=float, default=600)
+    t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: none)")
     t.add_argument("--val-frac", type=float, default=0.1)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--grad-clip", type=float, default=5.0)

@@ -15,7 +15,10 @@ fmt="${2:-/usr/include/fmt}"
 build="${3:-build-foreign}"
 prefix="$PWD/build-foreign-prefix"
 
-fmt_version() { grep -ho '#define FMT_VERSION [0-9]*' "$1"/{core,base}.h 2>/dev/null | awk '{print $3}' | head -1; }
+# FMT_VERSION of the fmt in folder $1 (core.h up to fmt 10, base.h from fmt 11), or "".
+fmt_version() {
+  cat "$1"/core.h "$1"/base.h 2>/dev/null | awk '/#define FMT_VERSION [0-9]/ {print $3; exit}' || true
+}
 ours="$(fmt_version "$deps/include/fmt")"
 theirs="$(fmt_version "$fmt")"
 if [ -z "$theirs" ] || [ "$ours" = "$theirs" ]; then
@@ -39,7 +42,7 @@ if ! TORCH_INSTALL_PREFIX="$prefix" cmake -S . -B "$build" -G Ninja -DCMAKE_BUIL
   cat "$build/configure.log" >&2
   exit 1
 fi
-grep -E '^-- charrnn:' "$build/configure.log" >&2
+grep -E '^-- charrnn:' "$build/configure.log" >&2 || true
 # The include directories of one translation unit, in command-line order.
 echo "check_foreign_libtorch: include order of src/cli/main.cpp:" >&2
 grep -m1 '"command".*src/cli/main.cpp' "$build/compile_commands.json" |

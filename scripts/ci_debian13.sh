@@ -9,7 +9,8 @@
 #                        the same object a fresh compile gives), so a rerun compiles little
 # Every run unpacks the bare root into a new folder, so setup.sh installs and builds from scratch
 # as a user's would; only downloads are saved. CHARRNN_CI_KEEP=1 keeps the root for debugging.
-# MIRROR overrides the Debian mirror (default http://deb.debian.org/debian).
+# MIRROR overrides the Debian mirror (default http://deb.debian.org/debian); CHARRNN_CI_COMMAND
+# what runs in the clone (default scripts/test.sh).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CHARRNN_CI_CACHE:-/var/cache/charrnn-ci}"
@@ -46,7 +47,7 @@ trap cleanup EXIT
 base="$cache/trixie-minbase.tar"
 if [ -f "$base" ]; then
   echo "ci_debian13: bare root from $base" >&2
-  tar -C "$root" -xf "$base"
+  tar -C "$root" --numeric-owner -xf "$base"
 else
   echo "ci_debian13: debootstrap trixie from $mirror" >&2
   debootstrap --variant=minbase trixie "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
@@ -55,9 +56,10 @@ else
   }
   rm -f "$root.debootstrap.log"
   # Written under another name and renamed: an interrupted run never leaves half a cache.
-  tar -C "$root" -cf "$base.partial" . && mv "$base.partial" "$base"
+  tar -C "$root" --numeric-owner -cf "$base.partial" . && mv "$base.partial" "$base"
 fi
 
+chmod 755 "$root"  # it is / inside: mktemp's mode 700 would lock user _apt (apt) out
 bind() {  # bind SOURCE TARGET_IN_ROOT [mount options...]
   mkdir -p "$root$2"
   mount "${@:3}" "$1" "$root$2"
@@ -80,6 +82,8 @@ in_root() {
     DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
 }
 # ccache is CI's addition to what a user runs; scripts/setup.sh uses it when it is there.
+# apt downloads as user _apt into archives/partial, which the bind mount made root's.
+in_root 'mkdir -p /var/cache/apt/archives/partial && chown _apt:root /var/cache/apt/archives/partial'
 in_root 'apt-get update -qq && apt-get install -y -qq --no-install-recommends ccache >/dev/null'
-in_root 'cd /root/charrnn && scripts/test.sh'
+in_root "cd /root/charrnn && ${CHARRNN_CI_COMMAND:-scripts/test.sh}"
 echo "ci_debian13: Debian 13 passed" >&2

@@ -116,7 +116,9 @@ TEST(Compare, LogLikelihoodAndEntropyMatchAnIndependentForwardPass) {
     }
     EXPECT_NEAR(*t.summary.log_likelihood, ll_mean, 1e-4);
     EXPECT_NEAR(*t.summary.entropy, h_mean, 1e-4);
-    if (temp == 0) EXPECT_EQ(*t.summary.entropy, 0.0);
+    if (temp == 0) {
+      EXPECT_EQ(*t.summary.entropy, 0.0);
+    }
   }
   // Hotter sampling: a wider distribution and bytes the model finds less likely.
   EXPECT_LT(*r.temperatures[1].summary.entropy, *r.temperatures[3].summary.entropy);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <limits>
 
@@ -17,6 +18,16 @@ using namespace charrnn;
 using charrnn::testing::TempDir;
 
 namespace {
+
+// LibTorch 2.4 deprecated the CUDA-only autocast queries for per-device ones (as in
+// src/train/precision.cpp); read the state with whichever this LibTorch has as its main API.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool cuda_autocast_on() { return at::autocast::is_autocast_enabled(at::kCUDA); }
+at::ScalarType cuda_autocast_dtype() { return at::autocast::get_autocast_dtype(at::kCUDA); }
+#else
+bool cuda_autocast_on() { return at::autocast::is_enabled(); }
+at::ScalarType cuda_autocast_dtype() { return at::autocast::get_autocast_gpu_dtype(); }
+#endif
 
 // Parameters as plain copies, to compare before/after a step.
 std::vector<torch::Tensor> snapshot(const CharLSTM& m) {
@@ -90,25 +101,25 @@ TEST(Precision, CliRefusesMixedPrecisionOnTheCpuAndUnknownNames) {
 }
 
 TEST(Precision, AutocastScopeSetsAndRestoresCudaAutocast) {
-  ASSERT_FALSE(at::autocast::is_enabled());
-  const auto dtype_before = at::autocast::get_autocast_gpu_dtype();
+  ASSERT_FALSE(cuda_autocast_on());
+  const auto dtype_before = cuda_autocast_dtype();
   {
     AutocastScope none(Precision::kFp32);
-    EXPECT_FALSE(at::autocast::is_enabled());
+    EXPECT_FALSE(cuda_autocast_on());
   }
   {
     AutocastScope bf16(Precision::kBf16);
-    EXPECT_TRUE(at::autocast::is_enabled());
-    EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), at::kBFloat16);
+    EXPECT_TRUE(cuda_autocast_on());
+    EXPECT_EQ(cuda_autocast_dtype(), at::kBFloat16);
     {
       AutocastScope fp16(Precision::kFp16);
-      EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), at::kHalf);
+      EXPECT_EQ(cuda_autocast_dtype(), at::kHalf);
     }
-    EXPECT_TRUE(at::autocast::is_enabled());  // the inner scope restored the outer one
-    EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), at::kBFloat16);
+    EXPECT_TRUE(cuda_autocast_on());  // the inner scope restored the outer one
+    EXPECT_EQ(cuda_autocast_dtype(), at::kBFloat16);
   }
-  EXPECT_FALSE(at::autocast::is_enabled());
-  EXPECT_EQ(at::autocast::get_autocast_gpu_dtype(), dtype_before);
+  EXPECT_FALSE(cuda_autocast_on());
+  EXPECT_EQ(cuda_autocast_dtype(), dtype_before);
 }
 
 TEST(LossScaler, DisabledIsTheIdentity) {

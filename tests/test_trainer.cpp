@@ -111,7 +111,9 @@ void expect_every_step_once(const std::string& metrics, int64_t n) {
 
 void expect_finite(const Checkpoint& ck) {
   for (const auto& [name, t] : ck.tensors) {
-    if (t.is_floating_point()) EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+    if (t.is_floating_point()) {
+      EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+    }
   }
 }
 
@@ -190,7 +192,9 @@ TEST_F(Robustness, SurvivesRepeatedSigkill) {
   EXPECT_GE(kills, 3);
 
   for (const auto& e : fs::directory_iterator(run)) {
-    if (e.path().extension() == ".ckpt") EXPECT_NO_THROW(load_checkpoint(e.path().string()));
+    if (e.path().extension() == ".ckpt") {
+      EXPECT_NO_THROW(load_checkpoint(e.path().string()));
+    }
   }
   const auto a = load_checkpoint(dir / "ref/latest.ckpt");
   const auto b = load_checkpoint(run + "/latest.ckpt");

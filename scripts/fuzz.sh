@@ -21,11 +21,11 @@ COMMON=(-std=c++17 -g -O1 -Iinclude -fno-omit-frame-pointer)
 SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
 declare -A SOURCES=(
-  [checkpoint]="src/store/checkpoint_format.cpp src/store/config_json.cpp"
+  [checkpoint]="src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp"
   [corpus]="src/data/corpus.cpp"
 )
 
-"$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/store/checkpoint_format.cpp src/store/config_json.cpp \
+"$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp \
   -lz -o "$OUT/make_seeds"
 "$OUT/make_seeds" "$OUT/seeds"
 

@@ -11,7 +11,7 @@ ProgressLine::ProgressLine() : active_(::isatty(STDERR_FILENO) == 1) {}
 
 void ProgressLine::update(int64_t step, int64_t total, int64_t epoch, double loss,
                           double chars_per_sec, double eta_seconds) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = Clock::now();
   if (!active_ || now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;
   const auto eta = static_cast<long>(std::max(0.0, eta_seconds));

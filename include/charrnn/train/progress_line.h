@@ -1,7 +1,8 @@
 // ProgressLine: the live one-line training status on a terminal's stderr.
 #pragma once
-#include <chrono>
 #include <cstdint>
+
+#include "charrnn/util/clock.h"
 
 namespace charrnn {
 
@@ -17,7 +18,7 @@ class ProgressLine {
  private:
   bool active_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_{};
+  Clock::time_point last_{};
 };
 
 }  // namespace charrnn

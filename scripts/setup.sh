@@ -22,6 +22,7 @@ echo "setup: ${PRETTY_NAME}" >&2
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev            # LibTorch (CPU): tensors, autograd, torch::nn::LSTM, Adam
+  libgloo-dev             # Gloo's headers, which c10d's Gloo process group needs (--nproc)
   libopenblas0-openmp     # optimized BLAS: libtorch's matrix products (13x faster than netlib)
   libcli11-dev            # command-line parsing
   libspdlog-dev libfmt-dev  # logging to stderr

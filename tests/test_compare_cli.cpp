@@ -147,3 +147,15 @@ TEST_F(CompareCli, PlotDrawsTheLossCurve) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(read_file(dir() / "run/loss.png").rfind("\x89PNG", 0), 0u);
 }
+
+TEST_F(CompareCli, PlotComparesRunsAgainstTime) {
+  const std::string run = dir() / "run";
+  expect_clean_error(run_cli("-q plot " + run + " " + run, dir()), "needs --out");
+  expect_clean_error(run_cli("-q plot " + run + " --x epochs", dir()), "--x");
+  if (!charrnn::find_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
+  const auto r =
+      run_cli("-q plot " + run + " " + run + " --x time --out " + dir() / "v.png", dir());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(dir() / "v.png").rfind("\x89PNG", 0), 0u);
+  EXPECT_NE(read_file(dir() / "v.gp").find("seconds of training"), std::string::npos);
+}

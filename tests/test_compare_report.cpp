@@ -1,6 +1,7 @@
 // Report folder, gnuplot plots, and loss curves. Plot tests skip where gnuplot is missing.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -155,4 +156,31 @@ TEST(LossPlot, ReadsCurvesSkippingNullsAndTornLines) {
   if (!find_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
   plot_loss(c, "run", dir / "loss.png");
   EXPECT_TRUE(is_png(dir / "loss.png"));
+}
+
+TEST(LossPlot, SeveralRunsValidationAgainstTime) {
+  TempDir dir;
+  write_file(dir / "a.jsonl",
+             "{\"step\":0,\"train_loss\":null,\"val_loss\":5.5,\"elapsed\":0}\n"
+             "{\"step\":100,\"train_loss\":3.0,\"elapsed\":4.5}\n"
+             "{\"step\":200,\"train_loss\":2.5,\"val_loss\":2.7,\"elapsed\":9.25}\n");
+  write_file(dir / "old.jsonl", "{\"step\":0,\"train_loss\":null,\"val_loss\":5.5}\n");
+  const LossCurves a = read_loss_curves(dir / "a.jsonl");
+  EXPECT_EQ(a.val_elapsed, (std::vector<double>{0, 9.25}));
+  EXPECT_EQ(a.train_elapsed, (std::vector<double>{4.5, 9.25}));
+  const LossCurves old = read_loss_curves(dir / "old.jsonl");
+  ASSERT_EQ(old.val_elapsed.size(), 1u);
+  EXPECT_TRUE(std::isnan(old.val_elapsed[0]));
+  if (!find_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
+  plot_val_losses({{"a", a}, {"b", a}}, dir / "val.png", LossAxis::kTime);
+  EXPECT_TRUE(is_png(dir / "val.png"));
+  // Both curves are in the script, at their times.
+  const std::string gp = read_file(dir / "val.gp");
+  EXPECT_NE(gp.find("9.25"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("seconds of training"), std::string::npos);
+  // A run from before metrics carried the time cannot be drawn against it, but by step it can.
+  EXPECT_THROW(plot_val_losses({{"a", a}, {"old", old}}, dir / "x.png", LossAxis::kTime),
+               InputError);
+  plot_val_losses({{"a", a}, {"old", old}}, dir / "y.png", LossAxis::kStep);
+  EXPECT_TRUE(is_png(dir / "y.png"));
 }

@@ -21,49 +21,22 @@
 
 namespace fs = std::filesystem;
 using namespace charrnn;
+using charrnn::testing::exited;
 using charrnn::testing::expect_clean_error;
 using charrnn::testing::expect_no_temporaries;
 using charrnn::testing::folder_files;
+using charrnn::testing::q;
 using charrnn::testing::read_file;
 using charrnn::testing::run_cli;
 using charrnn::testing::RunResult;
+using charrnn::testing::spawn_cli;
+using charrnn::testing::spawn_sh;
 using charrnn::testing::TempDir;
 using charrnn::testing::wait_for;
+using charrnn::testing::wait_until;
 using charrnn::testing::write_file;
 
 namespace {
-
-// `s` single-quoted for the shell.
-std::string q(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Starts `sh -c "exec LINE"` without waiting, where LINE may use $BIN (the charrnn binary)
-// and start with VAR=value assignments; the pid is charrnn's own.
-pid_t spawn_sh(const std::string& line, const std::string& out, const std::string& err) {
-  const std::string cmd =
-      "BIN=" + std::string(CHARRNN_BIN) + "; exec " + line + " >" + out + " 2>" + err;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-pid_t spawn_cli(const std::string& args, const std::string& out, const std::string& err) {
-  return spawn_sh("$BIN " + args, out, err);
-}
-
-// Whether `pid` has exited; reaps it and stores its status if so.
-bool exited(pid_t pid, int& status) {
-  int raw = 0;
-  if (::waitpid(pid, &raw, WNOHANG) != pid) return false;
-  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  return true;
-}
 
 // Runs `sh -c SCRIPT` where the script may use $BIN; captures stdout and stderr.
 RunResult run_sh(const std::string& script, const TempDir& dir) {
@@ -76,17 +49,6 @@ RunResult run_sh(const std::string& script, const TempDir& dir) {
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
-}
-
-// Polls until `pred` holds or `seconds` pass.
-template <typename Pred>
-bool wait_until(Pred pred, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
 }
 
 size_t lines_in(const std::string& path) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace charrnn::testing {
 
@@ -171,6 +173,49 @@ inline void expect_clean_error(const RunResult& r, const std::string& needle,
                                const std::string& what) {
   SCOPED_TRACE(what);
   expect_clean_error(r, needle);
+}
+
+// `s` single-quoted for the shell.
+inline std::string q(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Starts `sh -c "exec LINE"` without waiting, where LINE may use $BIN (the charrnn binary)
+// and start with VAR=value assignments; the pid is charrnn's own.
+inline pid_t spawn_sh(const std::string& line, const std::string& out, const std::string& err) {
+  const std::string cmd =
+      "BIN=" + std::string(CHARRNN_BIN) + "; exec " + line + " >" + out + " 2>" + err;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+inline pid_t spawn_cli(const std::string& args, const std::string& out, const std::string& err) {
+  return spawn_sh("$BIN " + args, out, err);
+}
+
+// Whether `pid` has exited; reaps it and stores its status if so.
+inline bool exited(pid_t pid, int& status) {
+  int raw = 0;
+  if (::waitpid(pid, &raw, WNOHANG) != pid) return false;
+  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  return true;
+}
+
+// Polls until `pred` holds or `seconds` pass.
+template <typename Pred>
+inline bool wait_until(Pred pred, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
 }
 
 }  // namespace charrnn::testing

@@ -12,9 +12,12 @@
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/config_json.h"
 #include "charrnn/store/run_paths.h"
+#include "charrnn/train/distributed.h"
+#include "charrnn/train/recipe.h"
 #include "charrnn/train/train.h"
 #include "charrnn/util/json_writer.h"
 #include "commands.h"
+#include "launcher.h"
 #include "options.h"
 
 namespace charrnn::cli {
@@ -23,8 +26,17 @@ namespace {
 struct TrainOptions {
   ModelConfig model;
   TrainConfig train;
+  std::string recipe;  // "" = none; else recipes() names it
+  DistOptions dist;    // a rank's process-group options (torchrun or --nproc)
+  int nproc = 1;       // > 1: start that many local ranks and wait for them
   bool json = false;
 };
+
+std::string recipe_help() {
+  std::string help = "Set the options below from a measured recipe; flags you give win:";
+  for (const Recipe& r : recipes()) help += "\n  " + r.name + ": " + r.summary;
+  return help;
+}
 
 void on_signal(int signo) {
   request_stop(signo);
@@ -60,8 +72,8 @@ bool saved_config(const std::string& out, ModelConfig& model, TrainConfig& train
 // On --resume the run's own configuration wins; flags may only change when and how long it
 // runs. Any other flag given with a different value is refused rather than silently ignored.
 // A folder with no checkpoint yet is resumed from its config.json (train() then starts it from
-// scratch); a folder with neither starts a new run from the flags if --data is given.
-void merge_resumed(CLI::App& cmd, TrainOptions& o) {
+// scratch); a folder with neither starts a new run from the flags if --data is given (false).
+bool merge_resumed(CLI::App& cmd, TrainOptions& o) {
   ModelConfig saved_model;
   TrainConfig merged;
   if (!saved_config(o.train.out, saved_model, merged)) {
@@ -71,7 +83,7 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
                        "the run)");
     }
     spdlog::info("nothing to resume in '{}': starting a new run", o.train.out);
-    return;  // train() starts afresh from the flags
+    return false;  // train() starts afresh from the flags
   }
   auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
   auto check = [&](const char* flag, bool same) {
@@ -90,6 +102,9 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
   check("--lr", o.train.lr == merged.lr);
   check("--lr-decay", o.train.lr_decay == merged.lr_decay);
   check("--lr-decay-after", o.train.lr_decay_after == merged.lr_decay_after);
+  check("--lr-schedule", o.train.lr_schedule == merged.lr_schedule);
+  check("--lr-warmup", o.train.lr_warmup == merged.lr_warmup);
+  check("--lr-floor", o.train.lr_floor == merged.lr_floor);
   check("--grad-clip", o.train.grad_clip == merged.grad_clip);
   if (given("--data")) merged.data = o.train.data;  // the corpus may have moved
   if (given("--epochs")) merged.epochs = o.train.epochs;
@@ -106,6 +121,43 @@ void merge_resumed(CLI::App& cmd, TrainOptions& o) {
   merged.resume = true;
   o.model = saved_model;
   o.train = merged;
+  return true;
+}
+
+// --nproc N: runs this command line without --nproc as N local ranks (their identical errors,
+// e.g. a bad flag, are shown once).
+int launch_ranks(const TrainOptions& o) {
+  require_input(!dist_env_from_environment().distributed(),
+                "--nproc inside a torchrun worker (drop --nproc, or launch charrnn directly)");
+  require_input(o.train.batch % o.nproc == 0,
+                "--batch " + std::to_string(o.train.batch) + " does not split evenly over " +
+                    std::to_string(o.nproc) + " ranks (make --batch a multiple of --nproc)");
+  std::vector<std::string> args;
+  const auto& all = command_line();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i] == "--nproc") {
+      ++i;  // and its value
+    } else if (all[i].rfind("--nproc=", 0) != 0) {
+      args.push_back(all[i]);
+    }
+  }
+  spdlog::info("starting {} ranks on this machine", o.nproc);
+  return run_local_workers(args, o.nproc, o.dist.timeout + 10);
+}
+
+// A new run takes the recipe's values for the flags not given; a resumed run keeps the values
+// it was started with (which hold its recipe's already).
+void apply_recipe_flags(CLI::App& cmd, TrainOptions& o, bool resumed) {
+  if (o.recipe.empty()) return;
+  const Recipe& recipe = find_recipe(o.recipe);
+  if (resumed) {
+    spdlog::info("--recipe {}: the resumed run keeps the configuration it started with",
+                 recipe.name);
+    return;
+  }
+  apply_recipe(recipe, o.model, o.train,
+               [&cmd](const char* flag) { return cmd.get_option(flag)->count() > 0; });
+  spdlog::info("recipe {}: {}", recipe.name, recipe.summary);
 }
 
 }  // namespace
@@ -115,6 +167,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("train", "Train a model on a corpus (file or folder)");
   auto& m = o->model;
   auto& t = o->train;
+  cmd->add_option("--recipe", o->recipe, recipe_help());
   cmd->add_option("--data", t.data,
                   "Corpus: a file, or a folder (every file, sorted, concatenated)");
   cmd->add_option("--out", t.out, "Run folder for checkpoints, metrics.jsonl and config.json");
@@ -127,9 +180,18 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "Parallel streams B (the corpus is cut into B contiguous parts)");
   cmd->add_option("--seq-len", t.seq_len, "Bytes per stream per step (truncated BPTT length)");
   cmd->add_option("--lr", t.lr, "Adam learning rate");
+  cmd->add_option("--lr-schedule", t.lr_schedule,
+                  "char-rnn (per-epoch decay) | constant | linear | cosine (the last two decay "
+                  "over the run's budget: --time-limit, --max-steps or --epochs)");
   cmd->add_option("--lr-decay", t.lr_decay,
-                  "Per-epoch learning-rate multiplier once decay starts (1 = off)");
-  cmd->add_option("--lr-decay-after", t.lr_decay_after, "Epochs at the full learning rate");
+                  "char-rnn schedule: per-epoch learning-rate multiplier once decay starts (1 = "
+                  "off)");
+  cmd->add_option("--lr-decay-after", t.lr_decay_after,
+                  "char-rnn schedule: epochs at the full learning rate");
+  cmd->add_option("--lr-warmup", t.lr_warmup,
+                  "constant/linear/cosine: steps of linear warm-up from 0 (0 = none)");
+  cmd->add_option("--lr-floor", t.lr_floor,
+                  "linear/cosine: the final learning rate, as a fraction of --lr");
   cmd->add_option("--grad-clip", t.grad_clip, "Clip the global gradient norm to this (0 = off)");
   cmd->add_option("--epochs", t.epochs, "Stop after this many epochs");
   cmd->add_option("--max-steps", t.max_steps, "Stop after this many steps (0 = no limit)");
@@ -144,22 +206,41 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--resume", t.resume, "Continue the run in --out from its latest checkpoint");
   add_no_fused_flag(cmd, t.fused);
   cmd->add_flag("--json", o->json, "Print a JSON summary on stdout at the end");
+  cmd->add_option("--nproc", o->nproc,
+                  "Train as N data-parallel processes on this machine (each owns B/N streams; "
+                  "torchrun's environment does the same across machines)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--dist-backend", o->dist.backend,
+                  "Data-parallel backend: auto (NCCL on CUDA when available, else Gloo), gloo or "
+                  "nccl")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+  cmd->add_option("--dist-timeout", o->dist.timeout,
+                  "Seconds a rank waits for the others before it stops with an error")
+      ->check(CLI::PositiveNumber);
   auto isa = add_isa_option(cmd);
   cmd->callback([o, cmd, &exit_code, isa] {
     apply_isa(*isa);
-    if (o->train.resume) {
-      merge_resumed(*cmd, *o);
-    } else if (o->train.data.empty()) {
+    if (!o->train.resume && o->train.data.empty()) {
       throw InputError("train needs --data FILE_OR_FOLDER (or --resume to continue a run)");
+    }
+    if (o->nproc > 1) {
+      exit_code = launch_ranks(*o);
+      return;
+    }
+    apply_recipe_flags(*cmd, *o, o->train.resume && merge_resumed(*cmd, *o));
+    const DistEnv env = dist_env_from_environment();
+    // One rank speaks for the run; the others only warn (their errors still show).
+    if (env.rank != 0 && spdlog::get_level() < spdlog::level::warn) {
+      spdlog::set_level(spdlog::level::warn);
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    const TrainSummary s = train(o->model, o->train);
+    const TrainSummary s = train(o->model, o->train, o->dist);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     spdlog::info("done: {} steps, val {:.4f} nats/byte (best {:.4f}), {:.0f} chars/s; model in {}",
                  s.steps, s.val_loss, s.best_val, s.chars_per_sec, s.run_dir);
-    if (o->json) {
+    if (o->json && env.rank == 0) {
       auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
       std::cout << dump_json(nlohmann::json{{"steps", s.steps},
                                             {"epoch", s.epoch},

@@ -9,6 +9,7 @@
 
 #include "charrnn/errors.h"
 #include "commands.h"
+#include "launcher.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ int fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  charrnn::cli::set_command_line(argc, argv);  // train --nproc starts its ranks with it
   // Logs go to stderr so that stdout holds only generated text or requested figures.
   auto logger = spdlog::stderr_color_mt("charrnn");
   logger->set_pattern("[%H:%M:%S] %^%l%$ %v");

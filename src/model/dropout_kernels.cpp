@@ -12,7 +12,7 @@
 namespace charrnn::kernels {
 namespace {
 
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kGolden = kDrawStride;
 
 void fill_portable(uint64_t base, uint64_t threshold, float scale, int64_t j0, int64_t j1,
                    int64_t n, float* m) {

@@ -33,8 +33,11 @@ void visit_train_fields(Config& c, Visit&& visit) {
   visit("batch", c.batch);
   visit("seq_len", c.seq_len);
   visit("lr", c.lr);
+  visit("lr_schedule", c.lr_schedule);
   visit("lr_decay", c.lr_decay);
   visit("lr_decay_after", c.lr_decay_after);
+  visit("lr_warmup", c.lr_warmup);
+  visit("lr_floor", c.lr_floor);
   visit("grad_clip", c.grad_clip);
   visit("epochs", c.epochs);
   visit("max_steps", c.max_steps);
@@ -49,7 +52,10 @@ void visit_train_fields(Config& c, Visit&& visit) {
 }
 
 // Fields that older runs lack; reading one keeps the value set before the visit.
-bool added_later(const std::string& key) { return key == "val_max_bytes" || key == "precision"; }
+bool added_later(const std::string& key) {
+  return key == "val_max_bytes" || key == "precision" || key == "lr_schedule" ||
+         key == "lr_warmup" || key == "lr_floor";
+}
 
 }  // namespace
 
@@ -82,6 +88,8 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   c.val_max_bytes = 0;
   // Runs from before --precision existed were float32.
   c.precision = "fp32";
+  // Runs from before --lr-schedule existed used char-rnn's.
+  c.lr_schedule = "char-rnn";
   visit_train_fields(c, [&](const char* key, auto& value) {
     if (added_later(key) && j.is_object() && !j.contains(key)) return;
     value = field<std::decay_t<decltype(value)>>(j, key);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "charrnn/errors.h"
+#include "charrnn/train/lr_schedule.h"
 #include "charrnn/train/precision.h"
 
 namespace charrnn {
@@ -20,6 +21,9 @@ void validate_train_config(const ModelConfig& m, const TrainConfig& c) {
   require(c.lr > 0 && c.lr <= 3e37, "--lr must be a positive number no larger than 3e37");
   require(c.lr_decay > 0 && c.lr_decay <= 1, "--lr-decay must be in (0, 1] (1 = off)");
   require(c.lr_decay_after >= 0, "--lr-decay-after must be >= 0");
+  parse_lr_schedule(c.lr_schedule);
+  require(c.lr_warmup >= 0, "--lr-warmup must be >= 0 steps");
+  require(c.lr_floor >= 0 && c.lr_floor <= 1, "--lr-floor must be in [0, 1] (a fraction of --lr)");
   require(c.grad_clip >= 0, "--grad-clip must be >= 0 (0 = off)");
   require(c.epochs >= 1, "--epochs must be at least 1");
   require(c.max_steps >= 0, "--max-steps must be >= 0 (0 = no limit)");

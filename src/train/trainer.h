@@ -12,6 +12,7 @@
 #include "charrnn/model/model.h"
 #include "charrnn/store/checkpoint.h"
 #include "charrnn/store/run_dir.h"
+#include "charrnn/train/distributed.h"
 #include "charrnn/train/fault_injection.h"
 #include "charrnn/train/precision.h"
 #include "charrnn/train/progress_line.h"
@@ -23,8 +24,9 @@ namespace charrnn {
 
 class Trainer {
  public:
-  // Check inputs: the flags, the device, the precision, then the corpus and its split.
-  Trainer(const ModelConfig& model_cfg, const TrainConfig& cfg);
+  // Check inputs: the flags, the device, the precision, then the corpus and its split; in a
+  // process group (torchrun's environment), join it and check that every rank runs the same.
+  Trainer(const ModelConfig& model_cfg, const TrainConfig& cfg, const DistOptions& dist);
 
   // Open run: lock cfg.out, decide between a fresh run and --resume, read the checkpoint.
   void open_run();
@@ -41,12 +43,19 @@ class Trainer {
   TrainSummary finish(int stop_signal);
 
  private:
+  // Data-parallel: rank 0 owns the run folder; every rank takes part in each collective.
+  bool writer() const { return env_.rank == 0; }
+  // The run's clock as every rank sees it: this process's, or the ranks' mean as of the last
+  // step, so that time limits and schedules decide alike everywhere.
+  double run_clock() const { return group_ ? shared_elapsed_ : elapsed(); }
+  void decide_resume();
+
   // The loop's parts.
   void roll_over_epoch();
   bool run_is_over() const;
-  std::optional<double> step();         // the step's loss, or none when it was rolled back
-  bool after_step(double loss);         // true when that was the last step
-  bool validate_and_save(double loss);  // false when rolled back instead
+  std::optional<double> step(int signo);  // the step's loss, or none when it was rolled back
+  bool after_step(double loss);           // true when that was the last step
+  bool validate_and_save(double loss);    // false when rolled back instead
   void report(double loss, bool evaluated);
 
   // Checkpoints and faults.
@@ -68,7 +77,15 @@ class Trainer {
   bool has_val_ = false;
   int64_t steps_per_epoch_ = 0;
   int64_t total_steps_ = 0;
-  int64_t bytes_per_step_ = 0;
+  int64_t bytes_per_step_ = 0;  // all ranks together: B x T
+
+  // The process group (none in a single process) and this rank's streams [offset, +count).
+  DistEnv env_;
+  std::unique_ptr<ProcessGroup> group_;
+  int64_t stream_offset_ = 0;
+  int64_t stream_count_ = 0;
+  double shared_elapsed_ = 0;
+  int agreed_stop_ = 0;  // a signal some rank received, agreed on by all at the last step
 
   // The run folder.
   std::unique_ptr<RunDir> run_;

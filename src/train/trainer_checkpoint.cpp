@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "charrnn/errors.h"
+#include "charrnn/store/run_paths.h"
 #include "charrnn/train/evaluate.h"
+#include "train/data_parallel.h"
 #include "train/trainer.h"
 
 namespace charrnn {
@@ -54,7 +56,9 @@ void Trainer::restore_from(const Checkpoint& ck) {
       c->second.sizes().vec() != shape) {
     throw InputError("checkpoint's carried state disagrees with --batch (drop --batch to resume)");
   }
-  state_ = {h->second.to(device_), c->second.to(device_)};
+  // This rank's streams of the run's (L,B,H) state: any number of ranks can resume any run.
+  state_ =
+      streams_of({h->second.to(device_), c->second.to(device_)}, stream_offset_, stream_count_);
   if (auto r = ck.tensors.find("rng.cpu"); r != ck.tensors.end()) set_rng_state(r->second);
 }
 
@@ -64,19 +68,27 @@ void Trainer::restore_from(const Checkpoint& ck) {
 // Returns false, saving nothing, when the weights or the validation loss are not finite.
 bool Trainer::checkpoint(bool validate_now, bool with_record) {
   if (validate_now && has_val_) {
-    const auto r = evaluate(model_, data_->val, cfg_.batch, cfg_.seq_len, "the validation split");
+    const auto r = evaluate(model_, data_->val, cfg_.batch, cfg_.seq_len, "the validation split",
+                            group_.get());
     progress_.last_val = r.nats_per_byte;
     if (!std::isfinite(progress_.last_val)) return false;
   }
   if (!all_finite(model_)) return false;
   if (with_record) record(validate_now);
-  progress_.elapsed = elapsed();
-  Checkpoint ckpt = snapshot();
+  progress_.elapsed = writer() ? elapsed() : 0;
+  if (group_) {  // rank 0's clock goes into the checkpoint every rank resumes from
+    auto clock = torch::tensor({progress_.elapsed}, torch::kFloat64);
+    group_->allreduce_sum(clock);
+    progress_.elapsed = clock.item<double>();
+  }
+  Checkpoint ckpt = snapshot();  // a collective: the state of every rank's streams
   const bool improved = has_val_ && progress_.last_val < progress_.best_val;
   if (improved) ckpt.progress.best_val = progress_.best_val = progress_.last_val;
   // best before latest: a kill between the two is then redone on resume, best included.
-  if (improved || (!has_val_ && validate_now)) save_checkpoint(run_->paths().best(), ckpt);
-  save_checkpoint(run_->paths().latest(), ckpt);
+  if (writer() && (improved || (!has_val_ && validate_now))) {
+    save_checkpoint(run_->paths().best(), ckpt);
+  }
+  if (writer()) save_checkpoint(run_->paths().latest(), ckpt);
   if (saved_step_ < progress_.step) faults_ = 0;  // got past the fault: a fresh allowance
   saved_step_ = progress_.step;
   return true;
@@ -91,14 +103,21 @@ Checkpoint Trainer::snapshot() const {
   ckpt.progress = progress_;
   store_model(model_, ckpt);
   store_optimizer(*opt_, model_, ckpt);
-  ckpt.tensors["state.h"] = state_.h;  // (L,B,H)
-  ckpt.tensors["state.c"] = state_.c;
+  // (L,B,H): every rank's streams in order, so the file is the same whatever the world size.
+  const State whole = group_ ? gather_streams(*group_, state_) : state_;
+  ckpt.tensors["state.h"] = whole.h;
+  ckpt.tensors["state.c"] = whole.c;
   ckpt.tensors["rng.cpu"] = rng_state();
   return ckpt;
 }
 
 // One metrics.jsonl record: the mean train loss since the last one, and validation if asked.
 void Trainer::record(bool with_val) {
+  if (!writer()) {  // rank 0 keeps the run's log
+    loss_sum_ = 0;
+    loss_count_ = 0;
+    return;
+  }
   nlohmann::json r{
       {"step", progress_.step},
       {"epoch", progress_.epoch + static_cast<double>(progress_.batch_in_epoch) / steps_per_epoch_},
@@ -120,7 +139,7 @@ void Trainer::record(bool with_val) {
 // stop once that has failed kMaxNumericalFaults times in a row.
 void Trainer::roll_back(const std::string& what, int64_t at_step) {
   line_.clear();
-  const Checkpoint good = load_checkpoint(run_->paths().latest());
+  const Checkpoint good = load_checkpoint(RunPaths{cfg_.out}.latest());
   if (++faults_ >= kMaxNumericalFaults) {
     throw InputError("training diverged: " + what + " at step " + std::to_string(at_step) + ", " +
                      std::to_string(faults_) +
@@ -134,7 +153,7 @@ void Trainer::roll_back(const std::string& what, int64_t at_step) {
   progress_.lr_scale = lr_scale;
   loss_sum_ = 0;
   loss_count_ = 0;
-  metrics_.emplace(run_->paths().metrics(), progress_.step);  // the redone steps are logged again
+  if (writer()) metrics_.emplace(run_->paths().metrics(), progress_.step);  // logged again
   spdlog::warn(
       "{} at step {}: rolled back to the checkpoint at step {}, learning rate now {} of --lr", what,
       at_step, progress_.step, progress_.lr_scale);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "charrnn/config.h"
+#include "charrnn/train/distributed.h"
 
 namespace charrnn {
 
@@ -20,7 +21,10 @@ struct TrainSummary {
 
 // Trains into cfg.out (resuming from its latest checkpoint when cfg.resume).
 // Throws InputError for bad input; saves a checkpoint before returning on a signal.
-TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg);
+// Under torchrun's environment (RANK, WORLD_SIZE, ...) this process is one rank of a
+// data-parallel run (distributed.h); rank 0 writes the run folder.
+TrainSummary train(const ModelConfig& model_cfg, const TrainConfig& cfg,
+                   const DistOptions& dist = {});
 
 // Async-signal-safe: asks a running train() to checkpoint and return.
 void request_stop(int signo);

@@ -2,7 +2,10 @@
 #pragma once
 #include <torch/optim/adam.h>
 
+#include <vector>
+
 #include "charrnn/model/model.h"
+#include "charrnn/train/distributed.h"
 #include "charrnn/train/precision.h"
 
 namespace charrnn {
@@ -11,6 +14,13 @@ namespace charrnn {
 struct StepFaults {
   bool loss_nan = false;  // the loss becomes NaN before backward
   bool grad_inf = false;  // one gradient becomes +Inf after backward
+};
+
+// Data-parallel: the group whose ranks average their gradients (and loss) in one allreduce
+// before clipping, and values the ranks share in the same message (summed over the ranks).
+struct StepSync {
+  ProcessGroup* group = nullptr;  // none: a single process
+  std::vector<double> shared;     // in: this rank's values; out: their sums over the ranks
 };
 
 struct StepOutcome {
@@ -26,9 +36,11 @@ struct StepOutcome {
 // an overflow while the scale can still halve skips the update and advances `state`
 // (outcome.overflow). Any other non-finite loss or gradient norm stops it before the weights
 // change (the caller decides what to do); otherwise `state` becomes the final state, detached.
+// With `sync`, x and y hold this rank's streams; the loss and gradients are the mean over the
+// ranks, so every rank decides alike and takes the same step.
 StepOutcome train_step(CharLSTM& model, torch::optim::Adam& opt, const torch::Tensor& x,
                        const torch::Tensor& y, State& state, double grad_clip,
                        StepFaults faults = {}, Precision precision = Precision::kFp32,
-                       LossScaler* scaler = nullptr);
+                       LossScaler* scaler = nullptr, StepSync* sync = nullptr);
 
 }  // namespace charrnn

@@ -75,7 +75,8 @@ class DataParallel : public ::testing::Test {
   // The tiny run with dropout on (masks must not depend on the split) and 4 streams.
   std::string args(const std::string& out, int64_t steps) const {
     return "train --data " + corpus + " --out " + out + " --max-steps " + std::to_string(steps) +
-           " " + charrnn::testing::tiny_run_flags() + " --dropout 0.2";  // tiny_run.flags: --batch 4
+           " " + charrnn::testing::tiny_run_flags() +
+           " --dropout 0.2";  // tiny_run.flags: --batch 4
   }
   Checkpoint single(int64_t steps) {  // the reference: one process, trained once per test
     const std::string out = dir / ("single" + std::to_string(steps));
@@ -246,6 +247,30 @@ TEST_F(DataParallel, KilledRankStopsTheOthersAndTheRunResumes) {
       dir);
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_EQ(load_checkpoint(out + "/latest.ckpt").progress.step, kept + 10);
+}
+
+// SIGTERM to the launcher: every rank stops at the same step, rank 0 checkpoints it, and the
+// launcher exits 143 like a single process would.
+TEST_F(DataParallel, SigtermToTheLauncherStopsEveryRankWithACheckpoint) {
+  const std::string out = dir / "stopped";
+  const pid_t launcher = spawn_cli(args(out, 100000) + " --nproc 2", dir / "sout", dir / "serr");
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(out + "/metrics.jsonl").find("\"step\":15,") != std::string::npos; },
+      60))
+      << read_file(dir / "serr");
+  ::kill(launcher, SIGTERM);
+  int status = -1;
+  ASSERT_TRUE(wait_until([&] { return exited(launcher, status); }, 30)) << "did not stop";
+  EXPECT_EQ(status, 143) << read_file(dir / "serr");
+  const std::string err = read_file(dir / "serr");
+  EXPECT_NE(err.find("stopped by signal 15"), std::string::npos) << err;
+  // The checkpoint is the step the ranks stopped at: the log's last record is not past it.
+  const int64_t kept = load_checkpoint(out + "/latest.ckpt").progress.step;
+  EXPECT_GE(kept, 15);
+  const auto resumed = run_cli(
+      "-q train --out " + out + " --resume --max-steps " + std::to_string(kept + 5) + " --nproc 2",
+      dir);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
 }
 
 TEST_F(DataParallel, MisconfigurationIsOneErrorAndWritesNothing) {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +59,11 @@ Worker spawn(const std::vector<std::string>& args, int rank, int nproc, int port
   w.pid = ::fork();
   if (w.pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (w.pid == 0) {
+    // Its own process group: a terminal's Ctrl-C reaches the launcher only, which passes it on
+    // once (a second SIGINT would make the worker stop at once instead of checkpointing).
+    ::setpgid(0, 0);
+    // A launcher that dies (even by SIGKILL) stops its workers the graceful way.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);

@@ -30,6 +30,23 @@ TEST(Recipe, FastSetsItsOptionsButNotTheOnesGiven) {
   EXPECT_EQ(std::set<std::string>(set.begin(), set.end()).count("--lr-schedule"), 1u);
 }
 
+// The README's measured runs used these flags spelled out: --recipe fast must be exactly them.
+TEST(Recipe, FastIsTheMeasuredConfiguration) {
+  ModelConfig m;
+  TrainConfig t;
+  apply_recipe(find_recipe("fast"), m, t, [](const char*) { return false; });
+  EXPECT_EQ(m.layers, 2);
+  EXPECT_EQ(m.hidden, 192);
+  EXPECT_DOUBLE_EQ(m.dropout, 0.15);
+  EXPECT_EQ(t.batch, 20);
+  EXPECT_EQ(t.seq_len, 50);
+  EXPECT_DOUBLE_EQ(t.lr, 5e-3);
+  EXPECT_EQ(t.lr_schedule, "cosine");
+  EXPECT_EQ(t.lr_warmup, 100);
+  EXPECT_DOUBLE_EQ(t.lr_floor, 0.02);
+  EXPECT_DOUBLE_EQ(t.grad_clip, 5.0);
+}
+
 TEST(Recipe, CharRnnRestoresTheClassicDefaults) {
   ModelConfig m;
   TrainConfig t;
@@ -66,7 +83,9 @@ TEST(Recipe, CliAppliesItUnderTheFlagsAndResumeChecksIt) {
   const auto config = nlohmann::json::parse(read_file(run + "/config.json"));
   EXPECT_EQ(config["model"]["hidden"], 32);
   EXPECT_EQ(config["train"]["lr_schedule"], "cosine");
-  EXPECT_EQ(config["train"]["lr_warmup"], 200);
+  EXPECT_EQ(config["train"]["lr_warmup"], 100);
+  EXPECT_EQ(config["train"]["batch"], 4);  // given by the tiny run's flags
+  EXPECT_DOUBLE_EQ(config["model"]["dropout"].get<double>(), 0.15);
   // A resumed run keeps its configuration, whatever recipe is named.
   const auto resumed =
       run_cli("train --out " + run + " --resume --max-steps 4 --recipe char-rnn", dir);

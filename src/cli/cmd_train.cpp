@@ -129,7 +129,8 @@ bool merge_resumed(CLI::App& cmd, TrainOptions& o) {
 int launch_ranks(const TrainOptions& o) {
   require_input(!dist_env_from_environment().distributed(),
                 "--nproc inside a torchrun worker (drop --nproc, or launch charrnn directly)");
-  require_input(o.train.batch % o.nproc == 0,
+  // A resumed run's --batch is in its checkpoint: its ranks check that one.
+  require_input(o.train.resume || o.train.batch % o.nproc == 0,
                 "--batch " + std::to_string(o.train.batch) + " does not split evenly over " +
                     std::to_string(o.nproc) + " ranks (make --batch a multiple of --nproc)");
   std::vector<std::string> args;

@@ -173,7 +173,7 @@ function drawChart(result) {
   const svg = $("chart");
   const ns = "http://www.w3.org/2000/svg";
   svg.replaceChildren();
-  const W = 600, H = 240, L = 40, R = 130, T = 10, B = 30;
+  const W = 600, H = 240, L = 40, R = 170, T = 10, B = 30;
   const ts = result.temperatures.map((t) => t.temperature);
   const tmin = Math.min(...ts), tmax = Math.max(...ts, tmin + 1e-9);
   const x = (t) => L + (W - L - R) * (t - tmin) / (tmax - tmin);

@@ -22,7 +22,9 @@ StreamSession::StreamSession(
       if (keep_text_) text_[k].push_back(static_cast<char>(byte));
       if (!any_byte_) first_byte_ = std::chrono::steady_clock::now();
       any_byte_ = dirty_ = true;
-      changed_.notify_all();
+      // Wake the HTTP thread only if it waits for bytes: during its gap between sends it
+      // waits for the end alone, and a wake-up per byte would cost more than the byte.
+      if (waiting_for_bytes_) changed_.notify_all();
     };
     job->on_end = [this](bool finished) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -50,7 +52,9 @@ StreamSession::~StreamSession() {
 
 StreamSession::Update StreamSession::take(TimePoint until, std::chrono::milliseconds gap) {
   std::unique_lock<std::mutex> lock(mu_);
+  waiting_for_bytes_ = true;
   changed_.wait_until(lock, until, [&] { return dirty_; });
+  waiting_for_bytes_ = false;
   const TimePoint next = std::min(until, last_take_ + gap);
   changed_.wait_until(lock, next, [&] { return ended_ == jobs_.size(); });
   Update u;

@@ -52,6 +52,7 @@ class StreamSession {
   std::vector<std::string> fresh_, text_;
   size_t ended_ = 0, finished_ = 0;
   bool any_byte_ = false, dirty_ = false;
+  bool waiting_for_bytes_ = false;  // take() waits for bytes (not just for the end)
   TimePoint first_byte_;
   TimePoint last_take_{};  // of a take that returned bytes
 };

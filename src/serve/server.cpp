@@ -2,6 +2,7 @@
 #include "charrnn/serve/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <chrono>
 
@@ -45,6 +46,7 @@ struct Server::Impl {
   explicit Impl(const ServeConfig& cfg) : ctx(cfg) {}
   ApiContext ctx;
   httplib::Server http;
+  int listen_fd = -1;  // the listening socket, once created
   void routes();
 };
 
@@ -89,6 +91,10 @@ Server::Server(ServeConfig cfg) : impl_(std::make_unique<Impl>(cfg)) {
   http.set_keep_alive_timeout(2);  // idle browser connections would hold workers
   http.set_read_timeout(10);
   http.set_write_timeout(10);  // a client that stops reading is dropped (and its streams stop)
+  http.set_socket_options([impl = impl_.get()](auto sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_fd = static_cast<int>(sock);
+  });
   impl_->routes();
 }
 
@@ -106,6 +112,9 @@ int Server::bind() {
                                  : (impl_->http.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1);
   require_input(port > 0, "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) +
                               " (is the port in use? pick another with --port)");
+  // httplib listens with a backlog of 5: a burst of clients overflowed it and some connections
+  // were reset before their request was read. Listening again only enlarges the queue.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
   return port;
 }
 

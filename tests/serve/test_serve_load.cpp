@@ -61,7 +61,12 @@ void client_loop(const TestServer& s, int id, std::chrono::steady_clock::time_po
              texts.size() == static_cast<size_t>(samples);
       for (const auto& text : texts) good = good && text.size() == static_cast<size_t>(length);
     }
-    ++(good ? t.ok : t.bad);
+    if (!good && t.bad++ < 3) {
+      std::printf("bad response: %s\n",
+                  r ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
+                    : httplib::to_string(r.error()).c_str());
+    }
+    if (good) ++t.ok;
   }
 }
 

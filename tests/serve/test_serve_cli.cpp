@@ -1,0 +1,25 @@
+// charrnn serve as a command: its refusals, the 0.0.0.0 warning, a clean stop on SIGINT.
+#include <gtest/gtest.h>
+
+#include "serve_fixture.h"
+
+using namespace charrnn::testing;
+
+TEST(ServeCli, AMissingModelsFolderIsAOneLineError) {
+  TempDir tmp;
+  expect_clean_error(run_cli("serve --models " + tmp / "nope", tmp), "--models");
+  expect_clean_error(run_cli("serve --models " + tmp.path() + " --port 70000", tmp), "--port");
+}
+
+TEST(ServeCli, WarnsOnEveryInterfaceLogsRequestsAndStopsOnSigint) {
+  TempDir tmp;
+  // Port 0: any free port; the log names it. SIGINT after 1.5 s must stop it with status 0.
+  const std::string cmd = "timeout --preserve-status -s INT 1.5 " + std::string(CHARRNN_BIN) +
+                          " serve --models " + models_dir() + " --host 0.0.0.0 --port 0 2>" +
+                          tmp / "err";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(tmp / "err");
+  const std::string err = read_file(tmp / "err");
+  EXPECT_NE(err.find("every interface"), std::string::npos) << err;
+  EXPECT_NE(err.find("serving"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopping"), std::string::npos) << err;
+}

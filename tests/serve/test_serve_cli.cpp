@@ -11,10 +11,11 @@ TEST(ServeCli, AMissingModelsFolderIsAOneLineError) {
   expect_clean_error(run_cli("serve --models " + tmp.path() + " --port 70000", tmp), "--port");
 }
 
-TEST(ServeCli, WarnsOnEveryInterfaceLogsRequestsAndStopsOnSigint) {
+TEST(ServeCli, WarnsOnEveryInterfaceAndStopsOnSigint) {
   TempDir tmp;
-  // Port 0: any free port; the log names it. SIGINT after 1.5 s must stop it with status 0.
-  const std::string cmd = "timeout --preserve-status -s INT 1.5 " + std::string(CHARRNN_BIN) +
+  // Port 0: any free port; the log names it. SIGINT after 4 s (start-up included, on a busy
+  // machine) must stop it with status 0.
+  const std::string cmd = "timeout --preserve-status -s INT 4 " + std::string(CHARRNN_BIN) +
                           " serve --models " + models_dir() + " --host 0.0.0.0 --port 0 2>" +
                           tmp / "err";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(tmp / "err");

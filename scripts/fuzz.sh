@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in tests/fuzz/ with clang (-fsanitize=fuzzer,address,undefined)
 # and runs each for SECONDS (default 60), with leak detection on.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: checkpoint, corpus (default: both)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: checkpoint, corpus, request (default: all)
 # Longer runs: scripts/fuzz.sh 3600 checkpoint. Build and corpora go to $FUZZ_BUILD_DIR
 # (default build-fuzz/); the inputs found are kept there and reused by the next run. A crash
 # leaves its input in $FUZZ_BUILD_DIR/artifacts/ and fails the script.
 # The targets are torch-free (LibTorch is built with g++): checkpoint_format.cpp is the
-# checkpoint loader's byte, header and CRC validation; corpus.cpp is the corpus reader.
+# checkpoint loader's byte, header and CRC validation; corpus.cpp is the corpus reader;
+# request.cpp is charrnn serve's request body → config parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(checkpoint corpus)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(checkpoint corpus request)
 OUT="${FUZZ_BUILD_DIR:-build-fuzz}"
 CXX="${CLANGXX:-clang++}"
 command -v "$CXX" >/dev/null || { echo "fuzz: $CXX not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -23,6 +24,7 @@ SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 declare -A SOURCES=(
   [checkpoint]="src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp"
   [corpus]="src/data/corpus.cpp"
+  [request]="src/serve/request.cpp src/compare/temperature_grid.cpp src/util/json_writer.cpp"
 )
 
 "$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp \
@@ -30,7 +32,7 @@ declare -A SOURCES=(
 "$OUT/make_seeds" "$OUT/seeds"
 
 for t in "${TARGETS[@]}"; do
-  [ -n "${SOURCES[$t]:-}" ] || { echo "fuzz: unknown target '$t' (checkpoint, corpus)" >&2; exit 2; }
+  [ -n "${SOURCES[$t]:-}" ] || { echo "fuzz: unknown target '$t' (checkpoint, corpus, request)" >&2; exit 2; }
   echo "fuzz: building $t" >&2
   # shellcheck disable=SC2086
   "$CXX" "${COMMON[@]}" "${SAN[@]}" "tests/fuzz/fuzz_$t.cpp" ${SOURCES[$t]} -lz -o "$OUT/fuzz_$t"

@@ -29,11 +29,13 @@ PACKAGES=(
   nlohmann-json3-dev      # checkpoint headers, metrics.jsonl, --json output
   zlib1g-dev              # CRC-32 of checkpoints
   libdivsufsort-dev       # suffix arrays: the reference the compare copy metrics are tested against
+  libcpp-httplib-dev      # charrnn serve's HTTP server (0.11 on Debian 12, 0.18 on 13)
   libgtest-dev            # the test suite
   gnuplot-nox             # plots in compare reports and training curves
   jargon-text             # the default corpus (the Jargon File)
   python3-torch           # the plain-PyTorch peer used by the benchmarks
   clang "$CLANG_RT"       # libFuzzer + sanitizers for the fuzz targets
+  chromium                # headless browser for the playground page's test (ServeBrowser.*)
 )
 
 SUDO=""

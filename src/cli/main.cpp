@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   charrnn::cli::add_bench_command(app, exit_code);
   charrnn::cli::add_compare_command(app, exit_code);
   charrnn::cli::add_plot_command(app, exit_code);
+#ifdef CHARRNN_SERVE  // built where cpp-httplib is (CMakeLists.txt)
+  charrnn::cli::add_serve_command(app, exit_code);
+#endif
 
   // CLI11 reports a misspelt command as "a subcommand is required"; name it instead.
   for (int i = 1; i < argc; ++i) {

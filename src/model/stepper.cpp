@@ -64,37 +64,48 @@ struct CpuStep {
     for (auto& t : c) t.zero_();
   }
 
-  // Fill each of the B rows of the (B,n) matrix `dst` with the vector `row`.
-  void fill_rows(float* dst, const float* row, int64_t n) const {
-    for (int64_t b = 0; b < B; ++b) std::memcpy(dst + b * n, row, n * sizeof(float));
+  void reset_row(int64_t r) {
+    for (auto& t : xh) t[r].zero_();
+    for (auto& t : c) t[r].zero_();
   }
 
-  void step(const uint8_t* bytes, float* logits) {
+  void copy_row(int64_t from, int64_t to) {
+    for (auto& t : xh) t[to].copy_(t[from]);
+    for (auto& t : c) t[to].copy_(t[from]);
+  }
+
+  // Fill each of the first `rows` rows of the (rows,n) matrix `dst` with the vector `row`.
+  static void fill_rows(float* dst, const float* row, int64_t n, int64_t rows) {
+    for (int64_t b = 0; b < rows; ++b) std::memcpy(dst + b * n, row, n * sizeof(float));
+  }
+
+  // Rows [first, first + n) step; the others keep their state (the buffers keep B rows).
+  void step(int64_t first, int64_t n, const uint8_t* bytes, float* logits) {
     const int64_t G = 4 * H, ld = 2 * H;
-    float* g = gates.data_ptr<float>();
+    float* g = gates.data_ptr<float>() + first * G;
     const float* tab = table.data_ptr<float>();
-    for (int64_t b = 0; b < B; ++b) std::memcpy(g + b * G, tab + bytes[b] * G, G * sizeof(float));
+    for (int64_t b = 0; b < n; ++b) std::memcpy(g + b * G, tab + bytes[b] * G, G * sizeof(float));
     for (int64_t k = 0; k < L; ++k) {
-      float* x = xh[k].data_ptr<float>();  // (B,2H): [input | h_prev]
+      float* x = xh[k].data_ptr<float>() + first * ld;  // (n,2H): [input | h_prev]
       float* h = x + H;
-      float* ck = c[k].data_ptr<float>();
+      float* ck = c[k].data_ptr<float>() + first * H;
       if (k == 0) {
-        // gates (B,4H) = table[bytes] + h_prev (B,H) @ w_hh^T
-        packed[0].multiply(B, h, ld, 1.f, g, G);
+        // gates (n,4H) = table[bytes] + h_prev (n,H) @ w_hh^T
+        packed[0].multiply(n, h, ld, 1.f, g, G);
       } else {
-        // input half := h of the layer below; gates = [x | h_prev] (B,2H) @ w_cat^T (+ bias below)
-        const float* below = xh[k - 1].data_ptr<float>() + H;
-        for (int64_t b = 0; b < B; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
-        packed[k].multiply(B, x, ld, 0.f, g, G);
+        // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T (+ bias below)
+        const float* below = xh[k - 1].data_ptr<float>() + first * ld + H;
+        for (int64_t b = 0; b < n; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
+        packed[k].multiply(n, x, ld, 0.f, g, G);
       }
       // c updates in place (each element is read before it is written); h replaces h_prev.
       // Layer 0's table already holds its biases.
       const float* b = k == 0 ? nullptr : bias[k - 1].data_ptr<float>();
-      kernels::lstm_gates_forward(B, H, g, G, b, ck, H, ck, H, nullptr, 0, h, ld);
+      kernels::lstm_gates_forward(n, H, g, G, b, ck, H, ck, H, nullptr, 0, h, ld);
     }
-    // logits (B,256) = b_head + h_top (B,H) @ w_head^T
-    fill_rows(logits, b_head.data_ptr<float>(), kVocab);
-    packed[L].multiply(B, xh[L - 1].data_ptr<float>() + H, ld, 1.f, logits, kVocab);
+    // logits (n,256) = b_head + h_top (n,H) @ w_head^T
+    fill_rows(logits, b_head.data_ptr<float>(), kVocab, n);
+    packed[L].multiply(n, xh[L - 1].data_ptr<float>() + first * ld + H, ld, 1.f, logits, kVocab);
   }
 };
 
@@ -127,23 +138,51 @@ void Stepper::reset() {
 }
 
 void Stepper::step(const uint8_t* bytes, float* logits) {
+  step_rows(0, impl_->batch, bytes, logits);
+}
+
+void Stepper::step_rows(int64_t first, int64_t rows, const uint8_t* bytes, float* logits) {
+  TORCH_CHECK(first >= 0 && rows >= 0 && first + rows <= impl_->batch, "Stepper::step_rows: rows ",
+              first, "..", first + rows, " of ", impl_->batch);
+  if (rows == 0) return;
   c10::InferenceMode guard;
   auto& m = *impl_;
   if (m.cpu) {
-    m.cpu->step(bytes, logits);
+    m.cpu->step(first, rows, bytes, logits);
     return;
   }
-  // Reference path. x: (B,1) int64
-  auto x = torch::empty({m.batch, 1}, torch::kLong);
-  for (int64_t b = 0; b < m.batch; ++b) x[b][0] = static_cast<int64_t>(bytes[b]);
+  // Reference path. x: (rows,1) int64; those streams' h and c (L,rows,H).
+  auto x = torch::empty({rows, 1}, torch::kLong);
+  for (int64_t b = 0; b < rows; ++b) x[b][0] = static_cast<int64_t>(bytes[b]);
   const bool was_training = m.model->is_training();
   m.model->eval();
-  auto [out, next] = m.model->forward(x.to(m.model->device()), m.state);
+  const State part{m.state.h.narrow(1, first, rows), m.state.c.narrow(1, first, rows)};
+  auto [out, next] = m.model->forward(x.to(m.model->device()), part);
   if (was_training) m.model->train();
-  m.state = next;
-  // out: (B,1,256) → logits (B,256)
-  auto cpu = out.reshape({m.batch, kVocab}).to(torch::kCPU, torch::kFloat).contiguous();
-  std::memcpy(logits, cpu.data_ptr<float>(), sizeof(float) * m.batch * kVocab);
+  if (rows == m.batch) {
+    m.state = next;
+  } else {
+    m.state.h.narrow(1, first, rows).copy_(next.h);
+    m.state.c.narrow(1, first, rows).copy_(next.c);
+  }
+  // out: (rows,1,256) → logits (rows,256)
+  auto cpu = out.reshape({rows, kVocab}).to(torch::kCPU, torch::kFloat).contiguous();
+  std::memcpy(logits, cpu.data_ptr<float>(), sizeof(float) * rows * kVocab);
+}
+
+void Stepper::reset_row(int64_t row) {
+  c10::InferenceMode guard;
+  if (impl_->cpu) return impl_->cpu->reset_row(row);
+  // h, c: (L,B,H)
+  impl_->state.h.select(1, row).zero_();
+  impl_->state.c.select(1, row).zero_();
+}
+
+void Stepper::copy_row(int64_t from, int64_t to) {
+  c10::InferenceMode guard;
+  if (impl_->cpu) return impl_->cpu->copy_row(from, to);
+  impl_->state.h.select(1, to).copy_(impl_->state.h.select(1, from));
+  impl_->state.c.select(1, to).copy_(impl_->state.c.select(1, from));
 }
 
 }  // namespace charrnn

@@ -1,4 +1,5 @@
-// Writes seed inputs for the fuzz targets into argv[1]/checkpoint and argv[1]/corpus:
+// Writes seed inputs for the fuzz targets into argv[1]/checkpoint, argv[1]/corpus and
+// argv[1]/request:
 // well-formed checkpoint bodies (without their CRC: fuzz_checkpoint appends it) and a few
 // generated texts. Nothing third-party: every byte is made here.
 #include <cstdint>
@@ -72,5 +73,14 @@ int main(int argc, char** argv) {
   std::string lines;
   for (int i = 0; i < 64; ++i) lines += "line " + std::to_string(i) + "\n";
   write(out / "corpus" / "lines", lines);
+  // charrnn serve's request bodies (the first byte picks generate or compare).
+  fs::create_directories(out / "request");
+  write(out / "request" / "generate",
+        "g{\"model\": \"m\", \"prime\": \"ROMEO:\", \"temperature\": 0.8, \"length\": 200, "
+        "\"top_k\": 5, \"top_p\": 0.9, \"seed\": 7, \"num_samples\": 2}");
+  write(out / "request" / "compare",
+        "c{\"model\": \"m\", \"temperatures\": [0, 0.5, 1.5], \"length\": 50, \"seed\": 1}");
+  write(out / "request" / "sweep",
+        "c{\"model\": \"m\", \"sweep\": \"0.1:2:0.1\", \"num_samples\": 3}");
   return 0;
 }

@@ -20,6 +20,14 @@ class Stepper {
   // bytes: B inputs; logits: (B,256) row-major output for the next byte of each stream.
   void step(const uint8_t* bytes, float* logits);
 
+  // Continuous batching (serve): streams join and leave between bytes. Only rows [first,
+  // first + count) advance (bytes: count inputs; logits: (count,256)); the others keep their
+  // state, so disjoint ranges may step on different threads at once. A row gives the same
+  // logits whatever the other rows hold or how many step with it.
+  void step_rows(int64_t first, int64_t count, const uint8_t* bytes, float* logits);
+  void reset_row(int64_t row);              // zero state for one stream
+  void copy_row(int64_t from, int64_t to);  // stream `to` takes stream `from`'s state
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

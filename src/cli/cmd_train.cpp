@@ -225,6 +225,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
       throw InputError("train needs --data FILE_OR_FOLDER (or --resume to continue a run)");
     }
     if (o->nproc > 1) {
+      // The recipe's --batch is the one the ranks will split (each applies it again).
+      if (!o->train.resume) apply_recipe_flags(*cmd, *o, false);
       exit_code = launch_ranks(*o);
       return;
     }

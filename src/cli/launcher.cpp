@@ -138,7 +138,14 @@ int run_local_workers(const std::vector<std::string>& args, int nproc, double gr
   int first_failure = 0;
   std::chrono::steady_clock::time_point failed_at;
   bool killed = false;
-  for (int alive = nproc; alive > 0;) {
+  auto open_pipes = [&] {
+    for (const auto& w : workers) {
+      if (w.err_fd >= 0) return true;
+    }
+    return false;
+  };
+  // Until every worker has exited and every last line of theirs has been read.
+  for (int alive = nproc; alive > 0 || open_pipes();) {
     if (const int s = g_forward_signal; s != 0) {
       g_forward_signal = 0;
       for (const auto& w : workers) {

@@ -87,6 +87,13 @@ GeneratedComparison generate_comparison(const CharLSTM& model, const CompareConf
       generate(model, cfg.prime, streams, cfg.length,
                [&](size_t k, uint8_t byte, const float* z) { stats[k].add(byte, z, streams[k]); });
 
+  return assemble_comparison(cfg, streams, texts, stats);
+}
+
+GeneratedComparison assemble_comparison(const CompareConfig& cfg,
+                                        const std::vector<SampleConfig>& streams,
+                                        const std::vector<std::string>& texts,
+                                        const std::vector<StreamStats>& stats) {
   GeneratedComparison out;
   out.config = cfg;
   out.samples.resize(cfg.temperatures.size());

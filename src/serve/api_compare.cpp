@@ -25,18 +25,9 @@ CompareConfig compare_config(const CompareRequest& r) {
 // The samples as generate_comparison() returns them, from the streams' texts and statistics.
 GeneratedComparison collect(const CompareConfig& cfg, const std::vector<SampleConfig>& streams,
                             const std::vector<StreamStats>& stats, const StreamSession& s) {
-  GeneratedComparison g;
-  g.config = cfg;
-  g.samples.resize(cfg.temperatures.size());
-  for (size_t k = 0; k < streams.size(); ++k) {
-    SampleResult r;
-    r.seed = streams[k].seed;
-    r.text = s.text(k);
-    r.log_likelihood = stats[k].mean_log_likelihood();
-    r.entropy = stats[k].mean_entropy();
-    g.samples[k / static_cast<size_t>(cfg.num_samples)].push_back(std::move(r));
-  }
-  return g;
+  std::vector<std::string> texts;
+  for (size_t k = 0; k < streams.size(); ++k) texts.push_back(s.text(k));
+  return assemble_comparison(cfg, streams, texts, stats);
 }
 
 }  // namespace

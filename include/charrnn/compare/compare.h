@@ -98,6 +98,13 @@ struct GeneratedComparison {
 // Every temperature x sample in ONE batched generate() call from the same primed state.
 GeneratedComparison generate_comparison(const CharLSTM& model, const CompareConfig& cfg);
 
+// The samples from the streams generate_comparison() (or charrnn serve) ran, in
+// temperature-major order (num_samples streams per temperature): seed, text and statistics.
+GeneratedComparison assemble_comparison(const CompareConfig& cfg,
+                                        const std::vector<SampleConfig>& streams,
+                                        const std::vector<std::string>& texts,
+                                        const std::vector<StreamStats>& stats);
+
 // The text metrics of every sample, and the means. With a corpus (`corpus.words` set) also the
 // spelling and copying metrics: the copy metrics equal CorpusIndex's (longest_copy,
 // window_share over kDefaultWindow bytes) but come from one pass over the corpus (CorpusScan).

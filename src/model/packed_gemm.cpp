@@ -80,65 +80,88 @@ void multiply_portable(int64_t m, int64_t k, int64_t n, const float* a, int64_t 
 
 #if defined(__x86_64__)
 
-// ---- AVX-512F: 8x32 tiles, two 16-float vectors per panel row ----
+// ---- AVX-512F: 32-float panels (two 16-float vectors per row). A tile is MR rows by NP
+// adjacent panels: 8x1 for many rows (16 accumulators of the 32 registers), 2x2 and 1x4 for one
+// or two rows (8 independent accumulators: a 1x1 tile's two would leave the FMA units waiting
+// on latency at batch 1). ----
 
 constexpr int64_t kNr512 = 32;  // panel width: two 16-float vectors
 constexpr int64_t kMr512 = 8;   // rows per micro-tile: 16 accumulators of the 32 vector registers
 
 #define CHARRNN_AVX512 __attribute__((target("avx512f")))
 
-// c[0..MR) rows (32 columns, `mask0/1` selecting the valid ones) = a rows @ panel + beta * c.
-// panel: (k,32) contiguous, 64-byte aligned.
-template <int MR>
+// Lanes 0..valid-1 of a 16-float vector (valid may be <= 0 or > 16).
+CHARRNN_AVX512 inline __mmask16 lane_mask16(int64_t valid) {
+  return static_cast<__mmask16>(valid >= 16 ? 0xffff : valid <= 0 ? 0 : (1u << valid) - 1);
+}
+
+// c (MR rows, the first `cols` of NP*32 columns) = a rows @ NP panels + beta * c.
+// panel q of the tile starts at panel + q * pstride; each is (k,32), 64-byte aligned.
+template <int MR, int NP>
 CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const float* panel,
-                               float beta, float* c, int64_t ldc, __mmask16 mask0,
-                               __mmask16 mask1) {
-  __m512 acc0[MR], acc1[MR];
+                               int64_t pstride, float beta, float* c, int64_t ldc, int64_t cols) {
+  constexpr int V = 2 * NP;  // 16-float vectors per tile row
+  __m512 acc[MR][V];
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
   for (int64_t p = 0; p < k; ++p) {
-    const __m512 b0 = _mm512_load_ps(panel + p * kNr512);
-    const __m512 b1 = _mm512_load_ps(panel + p * kNr512 + 16);
+    __m512 b[V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v)
+      b[v] = _mm512_load_ps(panel + (v / 2) * pstride + p * kNr512 + (v % 2) * 16);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 av = _mm512_set1_ps(a[r * lda + p]);
-      acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
     }
   }
   const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) {
-    float* cr = c + r * ldc;
-    if (beta != 0.f) {
-      acc0[r] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask0, cr), acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask1, cr + 16), acc1[r]);
+  for (int v = 0; v < V; ++v) {
+    const __mmask16 mask = lane_mask16(cols - v * 16);
+    if (mask == 0) break;
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      float* cv = c + r * ldc + v * 16;
+      __m512 out = acc[r][v];
+      if (beta != 0.f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cv), out);
+      _mm512_mask_storeu_ps(cv, mask, out);
     }
-    _mm512_mask_storeu_ps(cr, mask0, acc0[r]);
-    _mm512_mask_storeu_ps(cr + 16, mask1, acc1[r]);
   }
 }
 
-using TileFn512 = void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t,
-                           __mmask16, __mmask16);
+using TileFn512 = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float*,
+                           int64_t, int64_t);
 
 CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
                                     const float* panels, float beta, float* c, int64_t ldc) {
-  static constexpr TileFn512 tiles[kMr512 + 1] = {nullptr,       micro_tile<1>, micro_tile<2>,
-                                                  micro_tile<3>, micro_tile<4>, micro_tile<5>,
-                                                  micro_tile<6>, micro_tile<7>, micro_tile<8>};
-  // Panel outermost: its k*32 floats stay in L1 while every row block passes over it.
-  for (int64_t j = 0; j < n; j += kNr512) {
-    const float* panel = panels + (j / kNr512) * k * kNr512;
-    const int64_t cols = std::min(kNr512, n - j);
-    const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
-    const auto mask1 = static_cast<__mmask16>(cols >= 32  ? 0xffff
-                                              : cols > 16 ? (1u << (cols - 16)) - 1
-                                                          : 0);
-    for (int64_t i = 0; i < m; i += kMr512) {
-      const int64_t rows = std::min(kMr512, m - i);
-      tiles[rows](k, a + i * lda, lda, panel, beta, c + i * ldc + j, ldc, mask0, mask1);
+  const int64_t np = (n + kNr512 - 1) / kNr512, pstride = k * kNr512;
+  if (m <= 2) {
+    // One or two rows (batch-1 and batch-2 sampling): several panels per tile.
+    static constexpr TileFn512 one[5] = {nullptr, micro_tile<1, 1>, micro_tile<1, 2>,
+                                         micro_tile<1, 3>, micro_tile<1, 4>};
+    static constexpr TileFn512 two[3] = {nullptr, micro_tile<2, 1>, micro_tile<2, 2>};
+    const int64_t group = m == 1 ? 4 : 2;
+    for (int64_t q = 0; q < np; q += group) {
+      const int64_t g = std::min(group, np - q), j = q * kNr512;
+      (m == 1 ? one : two)[g](k, a, lda, panels + q * pstride, pstride, beta, c + j, ldc,
+                              std::min(g * kNr512, n - j));
     }
+    return;
+  }
+  static constexpr TileFn512 tiles[kMr512 + 1] = {
+      nullptr,          micro_tile<1, 1>, micro_tile<2, 1>, micro_tile<3, 1>, micro_tile<4, 1>,
+      micro_tile<5, 1>, micro_tile<6, 1>, micro_tile<7, 1>, micro_tile<8, 1>};
+  // Panel outermost: its k*32 floats stay in L1 while every row block passes over it.
+  for (int64_t q = 0; q < np; ++q) {
+    const int64_t j = q * kNr512, cols = std::min(kNr512, n - j);
+    for_row_blocks(m, kMr512, [&](int64_t i, int64_t rows) {
+      tiles[rows](k, a + i * lda, lda, panels + q * pstride, pstride, beta, c + i * ldc + j, ldc,
+                  cols);
+    });
   }
 }
 

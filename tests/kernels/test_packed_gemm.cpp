@@ -88,6 +88,10 @@ TEST_P(PackedGemm, EveryRowCountUpToThreeTilesAndEveryColumnTail) {
     for (float beta : {0.f, 1.f}) check({m, 40, 48}, true, beta);
   for (int64_t n = 1; n <= 70; ++n)
     for (int64_t m : {1, 2, 3, 7}) check({m, 11, n}, false, n % 2 ? 1.f : 0.f);
+  // One and two rows take several panels per tile (up to 4 x 32 columns): every tail of a
+  // partial group past the first full one.
+  for (int64_t n = 71; n <= 200; ++n)
+    for (int64_t m : {1, 2}) check({m, 11, n}, n % 3 == 0, n % 2 ? 1.f : 0.f);
 }
 
 TEST_P(PackedGemm, KeepsThePathItWasPackedFor) {

@@ -14,14 +14,20 @@ for h in 128 512; do
   echo "bench: 2x$h charrnn ..." >&2
   "$bin" -q bench --hidden "$h" --threads "$threads" --steps "$steps" --repeats 3 --json > "$out/ours-$h.json"
   echo "bench: 2x$h pytorch peer ..." >&2
-  /usr/bin/python3 scripts/peer_pytorch.py bench --hidden "$h" --threads "$threads" --steps "$steps" \
+  # The peer runs the OpenBLAS kernels charrnn ran (charrnn restarts itself with
+  # OPENBLAS_CORETYPE set where OpenBLAS does not know the CPU; see openblas_core.h).
+  core=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("blas_core", ""))' "$out/ours-$h.json")
+  peer_env=()
+  if [ -n "$core" ]; then peer_env=(env "OPENBLAS_CORETYPE=$core"); fi
+  "${peer_env[@]}" /usr/bin/python3 scripts/peer_pytorch.py bench --hidden "$h" --threads "$threads" --steps "$steps" \
     --repeats 3 > "$out/peer-$h.json"
 done
 /usr/bin/python3 - "$out" "$threads" <<'PY'
 import json, sys
 out, threads = sys.argv[1], sys.argv[2]
 first = json.load(open(f"{out}/ours-128.json"))
-print(f"CPU: {first['cpu']}; charrnn kernel path: {first['isa']} (best on this CPU: {first['best_isa']})")
+print(f"CPU: {first['cpu']}; charrnn kernel path: {first['isa']} (best on this CPU: {first['best_isa']}); "
+      f"OpenBLAS kernels (both programs): {first.get('blas_core') or 'none'}")
 print()
 print(f"| measure (median of 3; {threads} threads) | charrnn | PyTorch peer | ratio |")
 print("|---|---:|---:|---:|")

@@ -138,6 +138,38 @@ TEST_F(Cli, KernelPathIsChosenReportedAndValidated) {
   }
 }
 
+// OpenBLAS picks its kernels from the CPU model and gave a CPU it did not know (Emerald Rapids
+// on Debian 12's 0.3.21) its SSE3 "Prescott" ones; charrnn restarts itself with
+// OPENBLAS_CORETYPE set (openblas_core.h), and a value the user set stands.
+TEST_F(Cli, OpenBlasRunsVectorKernelsWhereTheCpuHasThem) {
+  const std::string bench =
+      " bench --device cpu --layers 1 --hidden 16 --batch 2 --seq-len 4 --warmup 0 --steps 1"
+      " --repeats 1 --sample-bytes 4 --threads 1 --json";
+  const char* was = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = was != nullptr ? was : "";
+  ::unsetenv("OPENBLAS_CORETYPE");
+  const auto chosen = run_cli("-q" + bench, dir);
+  ::setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  const auto forced = run_cli("-q" + bench, dir);
+  if (was != nullptr) {
+    ::setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OPENBLAS_CORETYPE");
+  }
+  ASSERT_EQ(chosen.status, 0) << chosen.err;
+  ASSERT_EQ(forced.status, 0) << forced.err;
+  const std::string core = nlohmann::json::parse(chosen.out)["blas_core"];
+  if (core.empty()) GTEST_SKIP() << "LibTorch's BLAS here is not OpenBLAS";
+  EXPECT_EQ(nlohmann::json::parse(forced.out)["blas_core"], "Prescott");
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
+  const std::regex vector_cores("haswell|zen|skylakex|cooperlake|sapphirerapids",
+                                std::regex::icase);
+  EXPECT_TRUE(std::regex_match(core, vector_cores))
+      << "OpenBLAS runs its " << core << " kernels on a CPU with AVX2";
+#endif
+}
+
 // A path is bytes: eval --json used to score the file, then fail with nlohmann's
 // "[json.exception.type_error.316] invalid UTF-8 byte" and exit 1.
 TEST_F(Cli, EvalJsonOnANonUtf8PathReplacesTheBytes) {

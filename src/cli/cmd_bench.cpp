@@ -6,6 +6,7 @@
 
 #include "charrnn/bench/bench.h"
 #include "charrnn/model/cpu_isa.h"
+#include "charrnn/util/openblas_core.h"
 #include "charrnn/util/json_writer.h"
 #include "commands.h"
 #include "options.h"
@@ -55,6 +56,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                        {"isa", path},
                        {"best_isa", best},
                        {"cpu", cpu},
+                       {"blas_core", openblas_core()},
                        {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
                        {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
                        {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
@@ -66,8 +68,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       };
       std::printf("charrnn bench: %d x %d, B=%d T=%d, %s, %d thread(s)\n", o->model.layers,
                   o->model.hidden, o->batch, o->seq_len, r.device.c_str(), r.threads);
-      std::printf("kernel path: %s (best on this CPU: %s); CPU: %s\n", path.c_str(), best.c_str(),
-                  cpu.c_str());
+      std::printf("kernel path: %s (best on this CPU: %s); CPU: %s; OpenBLAS kernels: %s\n",
+                  path.c_str(), best.c_str(), cpu.c_str(),
+                  openblas_core().empty() ? "none" : openblas_core().c_str());
       std::printf("%-26s %10s %10s %10s\n", "", "min", "median", "max");
       row("training", r.train_chars_per_sec, "chars/s");
       row("sampling, batch 1 (1 thr)", r.sample_b1_bytes_per_sec, "bytes/s");

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "charrnn/errors.h"
+#include "charrnn/util/openblas_core.h"
 #include "commands.h"
 #include "launcher.h"
 
@@ -24,6 +25,10 @@ int fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all: OpenBLAS chose its kernels when it loaded, and on a CPU newer than it those
+  // can lack AVX2; the only fix is to start again with OPENBLAS_CORETYPE set (openblas_core.h).
+  if (const std::string core = charrnn::openblas_core_override(); !core.empty())
+    charrnn::reexec_with_openblas_core(core, argv);
   charrnn::cli::set_command_line(argc, argv);  // train --nproc starts its ranks with it
   // Logs go to stderr so that stdout holds only generated text or requested figures.
   auto logger = spdlog::stderr_color_mt("charrnn");

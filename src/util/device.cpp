@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "charrnn/errors.h"
+#include "charrnn/util/openblas_core.h"
 
 namespace charrnn {
 
@@ -79,13 +80,19 @@ void configure_threads(int threads) {
   if (threads < 0) throw InputError("--threads must be 0 (all cores) or more");
   const int n = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   at::set_num_threads(n);
-  static bool warned = false;
-  if (!warned && reference_blas_loaded()) {
-    warned = true;
-    spdlog::warn(
-        "matrix products run on the slow reference BLAS (training measured 40x slower); fix: "
-        "sudo apt-get install libopenblas0-openmp");
-  }
+  static const bool reported = [] {  // once per process
+    if (reference_blas_loaded()) {
+      spdlog::warn(
+          "matrix products run on the slow reference BLAS (training measured 40x slower); fix: "
+          "sudo apt-get install libopenblas0-openmp");
+    } else if (const std::string core = openblas_core(); !core.empty()) {
+      const char* forced = std::getenv("OPENBLAS_CORETYPE");
+      spdlog::debug("BLAS: OpenBLAS, {} kernels{}", core,
+                    forced != nullptr ? " (OPENBLAS_CORETYPE=" + std::string(forced) + ")" : "");
+    }
+    return true;
+  }();
+  (void)reported;
 }
 
 }  // namespace charrnn

@@ -2,6 +2,9 @@
 # Installs charrnn's Debian packages (Debian 12 bookworm or Debian 13 trixie) and builds it
 # (Release) into ./build.
 # Usage: scripts/setup.sh   (as root, or a user with sudo)
+# CHARRNN_SETUP_MINIMAL=1 leaves out what only benchmarks and two kinds of test use (the PyTorch
+# peer, Chromium, clang): the build and the rest of the suite are the same. CI's second Debian
+# root uses it; those tests run on the first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,10 +36,17 @@ PACKAGES=(
   libgtest-dev            # the test suite
   gnuplot-nox             # plots in compare reports and training curves
   jargon-text             # the default corpus (the Jargon File)
+)
+EXTRAS=(
   python3-torch           # the plain-PyTorch peer used by the benchmarks
-  clang "$CLANG_RT"       # libFuzzer + sanitizers for the fuzz targets
+  clang "$CLANG_RT"       # libFuzzer + sanitizers for the fuzz targets (ctest -L fuzz)
   chromium                # headless browser for the playground page's test (ServeBrowser.*)
 )
+if [ "${CHARRNN_SETUP_MINIMAL:-0}" = 1 ]; then
+  echo "setup: CHARRNN_SETUP_MINIMAL=1: leaving out ${EXTRAS[*]} (fuzz and browser tests skip)" >&2
+else
+  PACKAGES+=("${EXTRAS[@]}")
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -21,6 +21,17 @@
 namespace charrnn {
 namespace {
 
+// LibTorch 2.4+ serves the TCPStore with libuv by default and refuses to start where it was
+// built without libuv (Debian 13's 2.6: "use_libuv was requested but PyTorch was build without
+// libuv support"). The classic backend is in every LibTorch, and a rendezvous and a few keys
+// per run are all we ask of it. 1.13's options have no such field: the overload below is picked.
+template <typename Options>
+auto use_classic_store_backend(Options& o, int) -> decltype(o.useLibUV = false, void()) {
+  o.useLibUV = false;
+}
+template <typename Options>
+void use_classic_store_backend(Options&, long) {}
+
 // The variable as an int in [lo, hi], or `fallback` when unset.
 int env_int(const char* name, int fallback, int lo, int hi) {
   const char* v = std::getenv(name);
@@ -122,6 +133,7 @@ ProcessGroup::ProcessGroup(const DistEnv& env, const DistOptions& opts, const to
   so.numWorkers = env.world;
   so.waitWorkers = !agent_store;
   so.timeout = timeout;
+  use_classic_store_backend(so, 0);
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     if (agent_store) {

@@ -39,5 +39,10 @@ for h in (128, 512):
                        ("sample_b16_bytes_per_sec", "sampling batch 16 bytes/s")):
         a, b = ours[key]["median"], peer[key]["median"]
         print(f"| 2x{h} {label} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    bf16 = ours.get("sample_b1_bf16_bytes_per_sec", {}).get("median", 0)
+    if bf16 > 0:  # the peer has no such mode: the ratio is to charrnn's own fp32 figure
+        fp32 = ours["sample_b1_bytes_per_sec"]["median"]
+        print(f"| 2x{h} sampling batch 1, bf16 weights (vs charrnn fp32) | {bf16:,.0f} | "
+              f"{fp32:,.0f} | {bf16 / fp32:.2f}x |")
     print(f"| 2x{h} peak memory MiB | {ours['peak_rss_bytes'] / 2**20:.0f} | | |")
 PY

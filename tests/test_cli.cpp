@@ -64,6 +64,16 @@ TEST_F(Cli, TrainGenerateEvalEndToEnd) {
   const auto greedy = run_cli("-q generate --model " + dir / "run" + " --length 50 -t 0 -n 2", dir);
   ASSERT_EQ(greedy.status, 0) << greedy.err;
   EXPECT_EQ(greedy.out.substr(0, 50), greedy.out.substr(52, 50));  // greedy ignores the seed
+  // bf16 weights: the same prime and length, its own reproducible bytes.
+  const auto b1 = run_cli("-q generate --model " + dir / "run" +
+                              " --prime 'ROMEO:' --length 120 --seed 5 -t 0.8 --weights bf16",
+                          dir);
+  const auto b2 = run_cli("-q generate --model " + dir / "run" +
+                              " --prime 'ROMEO:' --length 120 --seed 5 -t 0.8 --weights bf16",
+                          dir);
+  ASSERT_EQ(b1.status, 0) << b1.err;
+  EXPECT_EQ(b1.out.size(), g1.out.size());
+  EXPECT_EQ(b1.out, b2.out);
 
   const auto e =
       run_cli("-q eval --json --model " + dir / "run" + " --data " + dir / "corpus.txt", dir);
@@ -73,6 +83,15 @@ TEST_F(Cli, TrainGenerateEvalEndToEnd) {
   EXPECT_GT(nats, 0.5);
   EXPECT_LT(nats, std::log(256.0));  // better than uniform after 20 steps
   EXPECT_NEAR(bits, nats / std::log(2.0), 1e-9);
+  // Scored with its weights rounded to bf16: the rounding moves the loss, by little.
+  const auto eb = run_cli("-q eval --json --weights bf16 --model " + dir / "run" + " --data " +
+                              dir / "corpus.txt",
+                          dir);
+  ASSERT_EQ(eb.status, 0) << eb.err;
+  const auto jb = nlohmann::json::parse(eb.out);
+  EXPECT_EQ(jb["weights"], "bf16");
+  EXPECT_NE(jb["nats_per_byte"].get<double>(), nats);
+  EXPECT_NEAR(jb["nats_per_byte"].get<double>(), nats, 0.01 * nats);
 }
 
 TEST_F(Cli, TrainResumesAndRefusesConflictingArchitecture) {
@@ -391,6 +410,7 @@ TEST_F(BadInputs, GenerateAndEval) {
   expect("generate" + m + " --top-p 1.01", "--top-p");
   expect("generate" + m + " --top-p nan", "--top-p");
   expect("generate" + m + " --length -1", "--length");
+  expect("generate" + m + " --weights int4", "--weights 'int4'");
   expect("generate" + m + " --length ten", "ten");
   expect("generate" + m + " --num-samples 0", "--num-samples");
   expect("generate" + m + " --prime-file " + dir / "none.txt", "none.txt");

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
+#include "charrnn/errors.h"
 #include "charrnn/model/model.h"
 #include "charrnn/model/stepper.h"
 #include "kernels/isa_test_util.h"
@@ -21,15 +24,29 @@ ModelConfig config(int layers, int hidden) {
   return c;
 }
 
+// Every weight matrix of the model rounded to bf16 by torch (biases kept): what a bf16 Stepper
+// must compute, worked out with none of its code.
+void round_weights_to_bf16(CharLSTM& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters()) {
+    if (p.key().find("weight") != std::string::npos) {
+      p.value().copy_(p.value().to(torch::kBFloat16).to(torch::kFloat));
+    }
+  }
+}
+
 // Runs `steps` random bytes through both the Stepper and model->forward one step at a time and
-// expects equal logits at every step.
-void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int steps) {
+// expects equal logits at every step. With bf16 weights, forward runs the model with its weights
+// rounded to bf16.
+void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int steps,
+                                    WeightFormat weights = WeightFormat::fp32) {
   SCOPED_TRACE("layers " + std::to_string(layers) + " hidden " + std::to_string(hidden) +
-               " batch " + std::to_string(batch));
+               " batch " + std::to_string(batch) + " weights " + weight_format_name(weights));
   torch::manual_seed(layers * 100 + batch);
   CharLSTM model(config(layers, hidden));
   model->train();  // the Stepper must not depend on the model's mode
-  Stepper stepper(model, batch);
+  Stepper stepper(model, batch, weights);
+  if (weights == WeightFormat::bf16) round_weights_to_bf16(model);
   model->eval();
   model->set_fused(false);  // an independent computation: torch's own LSTM
   torch::NoGradGuard no_grad;
@@ -58,6 +75,30 @@ TEST_P(StepperPath, MatchesModelForwardStepByStep) {
 
 TEST_P(StepperPath, MatchesModelForwardAtDefaultSize) {
   for (int64_t batch : {1, 2, 16}) expect_stepper_matches_forward(2, 128, batch, 20);
+}
+
+TEST_P(StepperPath, Bf16WeightsMatchTheModelWithRoundedWeights) {
+  for (int64_t batch : {1, 2, 7})
+    expect_stepper_matches_forward(2, 40, batch, 12, WeightFormat::bf16);
+  expect_stepper_matches_forward(3, 17, 1, 6, WeightFormat::bf16);
+}
+
+// bf16 is a different model: the test above would pass for a Stepper that ignored the format
+// only if rounding changed nothing, so check that it does.
+TEST(Stepper, Bf16WeightsChangeTheLogitsByTheRoundingOnly) {
+  torch::manual_seed(5);
+  CharLSTM model(config(2, 64));
+  Stepper fp32(model, 1), bf16(model, 1, WeightFormat::bf16);
+  std::vector<float> a(kVocab), b(kVocab);
+  const uint8_t byte = 'e';
+  fp32.step(&byte, a.data());
+  bf16.step(&byte, b.data());
+  double worst = 0;
+  for (int i = 0; i < kVocab; ++i) worst = std::max<double>(worst, std::abs(a[i] - b[i]));
+  EXPECT_GT(worst, 1e-6);  // the weights did change
+  EXPECT_LT(worst, 1e-2);  // by bf16's 2^-9 relative rounding, no more
+  EXPECT_EQ(parse_weight_format("bf16"), WeightFormat::bf16);
+  EXPECT_THROW(parse_weight_format("int4"), InputError);
 }
 
 // Odd hidden sizes exercise the scalar tails of the vectorized gate loop.

@@ -23,14 +23,15 @@ Spread spread(std::vector<double> xs) {
 }
 
 // Bytes per second of generate() with `streams` streams, best-effort steady state.
-double sampling_rate(const CharLSTM& model, int streams, int64_t bytes, double temperature) {
+double sampling_rate(const CharLSTM& model, int streams, int64_t bytes, double temperature,
+                     WeightFormat weights = WeightFormat::fp32) {
   std::vector<SampleConfig> cfg(static_cast<size_t>(streams));
   for (int i = 0; i < streams; ++i) {
     cfg[i].temperature = temperature;
     cfg[i].seed = static_cast<uint64_t>(i);
   }
   const auto t0 = Clock::now();
-  generate(model, "", cfg, bytes);
+  generate(model, "", cfg, bytes, {}, weights);
   return static_cast<double>(bytes) * streams / seconds_since(t0);
 }
 
@@ -62,7 +63,7 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   for (int i = 0; i < cfg.warmup; ++i) step();
 
   BenchResult r;
-  std::vector<double> train_rates, b1, b16;
+  std::vector<double> train_rates, b1, b1_bf16, b16;
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     const auto t0 = Clock::now();
     // item() inside each step synchronises any device, so the clock sees the work.
@@ -76,6 +77,14 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     b1.push_back(sampling_rate(model, 1, cfg.sample_bytes, cfg.temperature));
   }
+  if (device.is_cpu()) {
+    const int64_t warm = std::min<int64_t>(200, cfg.sample_bytes);
+    sampling_rate(model, 1, warm, cfg.temperature, WeightFormat::bf16);
+    for (int rep = 0; rep < cfg.repeats; ++rep) {
+      b1_bf16.push_back(
+          sampling_rate(model, 1, cfg.sample_bytes, cfg.temperature, WeightFormat::bf16));
+    }
+  }
   at::set_num_threads(threads);
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     b16.push_back(sampling_rate(model, 16, cfg.sample_bytes, cfg.temperature));
@@ -84,6 +93,7 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   getrusage(RUSAGE_SELF, &usage);
   r.train_chars_per_sec = spread(train_rates);
   r.sample_b1_bytes_per_sec = spread(b1);
+  if (!b1_bf16.empty()) r.sample_b1_bf16_bytes_per_sec = spread(b1_bf16);
   r.sample_b16_bytes_per_sec = spread(b16);
   r.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
   r.device = device.str();

@@ -59,6 +59,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                        {"blas_core", openblas_core()},
                        {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
                        {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
+                       {"sample_b1_bf16_bytes_per_sec", to_json(r.sample_b1_bf16_bytes_per_sec)},
                        {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
                        {"peak_rss_bytes", r.peak_rss_bytes}})
                 << std::endl;
@@ -74,6 +75,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       std::printf("%-26s %10s %10s %10s\n", "", "min", "median", "max");
       row("training", r.train_chars_per_sec, "chars/s");
       row("sampling, batch 1 (1 thr)", r.sample_b1_bytes_per_sec, "bytes/s");
+      row("  the same, bf16 weights", r.sample_b1_bf16_bytes_per_sec, "bytes/s");
       row("sampling, batch 16", r.sample_b16_bytes_per_sec, "bytes/s");
       std::printf("peak resident memory       %10.1f MiB\n", r.peak_rss_bytes / 1048576.0);
     }

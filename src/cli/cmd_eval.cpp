@@ -6,6 +6,7 @@
 
 #include "charrnn/data/corpus.h"
 #include "charrnn/errors.h"
+#include "charrnn/model/weight_format.h"
 #include "charrnn/train/evaluate.h"
 #include "charrnn/util/json_writer.h"
 #include "cmd_common.h"
@@ -23,6 +24,7 @@ struct EvalOptions {
   std::string device = "auto";
   int threads = 0;
   bool json = false;
+  std::string weights = "fp32";  // fp32 | bf16: score the model generate --weights would run
 };
 
 }  // namespace
@@ -38,6 +40,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   add_device_option(cmd, o->device);
   add_threads_option(cmd, o->threads);
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout");
+  cmd->add_option("--weights", o->weights,
+                  "Score with the weights as trained (fp32) or rounded to bf16, as `generate "
+                  "--weights bf16` runs them");
   auto isa = add_isa_option(cmd);
   cmd->callback([o, &exit_code, isa] {
     apply_isa(*isa);
@@ -45,8 +50,10 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   "--batch must be >= 0 (0 = as trained), got " + std::to_string(o->batch));
     require_input(o->seq_len >= 0,
                   "--seq-len must be >= 0 (0 = as trained), got " + std::to_string(o->seq_len));
+    const WeightFormat weights = parse_weight_format(o->weights);
     const Corpus corpus = read_corpus(o->data);
     auto loaded = load_model(o->model, o->device, o->threads);
+    round_weights(loaded.model, weights);
     const int batch = o->batch > 0 ? o->batch : loaded.ckpt.train.batch;
     const int seq_len = o->seq_len > 0 ? o->seq_len : loaded.ckpt.train.seq_len;
     const EvalResult r = evaluate(loaded.model, corpus.view(), batch, seq_len, o->data.c_str());
@@ -54,6 +61,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       std::cout << dump_json(nlohmann::json{{"model", loaded.path},
                                             {"data", o->data},
                                             {"bytes", r.bytes},
+                                            {"weights", weight_format_name(weights)},
                                             {"nats_per_byte", r.nats_per_byte},
                                             {"bits_per_byte", r.bits_per_byte}})
                 << std::endl;

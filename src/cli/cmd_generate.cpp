@@ -23,6 +23,7 @@ struct GenerateOptions {
   int num_samples = 1;
   std::string device = "auto";
   int threads = 1;  // batch-1 sampling is fastest on one thread
+  std::string weights = "fp32";  // fp32 | bf16: the format the sampler keeps the weights in
 };
 
 }  // namespace
@@ -37,10 +38,14 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--num-samples,-n", o->num_samples, "Samples to generate, one after another");
   add_device_option(cmd, o->device);
   add_threads_option(cmd, o->threads);
+  cmd->add_option("--weights", o->weights,
+                  "Weights as trained (fp32), or rounded to bf16: half the memory traffic, up to "
+                  "2x faster on big models, the same text distribution to within the rounding");
   auto isa = add_isa_option(cmd);
   cmd->callback([o, seed, &exit_code, isa] {
     apply_isa(*isa);
     validate_sampling(o->sampling);
+    const WeightFormat weights = parse_weight_format(o->weights);
     require_input(o->length >= 0, "--length must be >= 0, got " + std::to_string(o->length));
     require_input(o->num_samples >= 1,
                   "--num-samples must be at least 1, got " + std::to_string(o->num_samples));
@@ -52,10 +57,13 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       s.seed = base_seed + static_cast<uint64_t>(i);
       if (i > 0) std::fputs("\n\n", stdout);
       std::fwrite(prime.data(), 1, prime.size(), stdout);
-      generate(loaded.model, prime, {s}, o->length, [](size_t, uint8_t byte, const float*) {
-        std::fputc(byte, stdout);
-        if (byte == '\n') std::fflush(stdout);  // stream line by line to a pipe or terminal
-      });
+      generate(
+          loaded.model, prime, {s}, o->length,
+          [](size_t, uint8_t byte, const float*) {
+            std::fputc(byte, stdout);
+            if (byte == '\n') std::fflush(stdout);  // stream line by line to a pipe or terminal
+          },
+          weights);
       std::fflush(stdout);
     }
     std::fputc('\n', stdout);

@@ -1,9 +1,12 @@
 // PackedMatrix: packing plus one micro-kernel family per kernel path (AVX-512, AVX2+FMA, NEON,
 // portable C++). Every family computes a tile of C from rows of A and whole panels of op(B),
-// with beta applied at the end so beta == 0 never reads C.
+// with beta applied at the end so beta == 0 never reads C. Each is a template over the panels'
+// element type: float, or uint16_t holding bf16 (Storage::bf16), which a load widens to float by
+// a 16-bit shift, so the arithmetic after the load is the same.
 #include "packed_gemm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -43,34 +46,44 @@ inline void store_tile(const float* acc, int64_t cols, float beta, float* c, int
   }
 }
 
+// The float a panel element stands for.
+inline float widen(float x) { return x; }
+inline float widen(uint16_t bf16) {
+  const uint32_t bits = static_cast<uint32_t>(bf16) << 16;
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
 // ---- portable C++: 4x16 tiles written so the compiler vectorizes the 16-lane loops ----
 
 constexpr int64_t kNrPortable = 16;
 constexpr int64_t kMrPortable = 4;
 
-template <int MR>
-void tile_portable(int64_t k, const float* a, int64_t lda, const float* panel, float beta, float* c,
+template <int MR, typename T>
+void tile_portable(int64_t k, const float* a, int64_t lda, const T* panel, float beta, float* c,
                    int64_t ldc, int64_t cols) {
   alignas(64) float acc[MR * kNrPortable] = {};
   for (int64_t p = 0; p < k; ++p) {
-    const float* bp = panel + p * kNrPortable;
+    const T* bp = panel + p * kNrPortable;
     for (int r = 0; r < MR; ++r) {
       const float av = a[r * lda + p];
       float* ar = acc + r * kNrPortable;
-      for (int j = 0; j < kNrPortable; ++j) ar[j] += av * bp[j];
+      for (int j = 0; j < kNrPortable; ++j) ar[j] += av * widen(bp[j]);
     }
   }
   store_tile<MR, kNrPortable>(acc, cols, beta, c, ldc);
 }
 
+template <typename T>
 void multiply_portable(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                       const float* panels, float beta, float* c, int64_t ldc) {
-  using Tile =
-      void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, int64_t);
-  static constexpr Tile tiles[kMrPortable + 1] = {nullptr, tile_portable<1>, tile_portable<2>,
-                                                  tile_portable<3>, tile_portable<4>};
+                       const T* panels, float beta, float* c, int64_t ldc) {
+  using Tile = void (*)(int64_t, const float*, int64_t, const T*, float, float*, int64_t, int64_t);
+  static constexpr Tile tiles[kMrPortable + 1] = {nullptr, tile_portable<1, T>,
+                                                  tile_portable<2, T>, tile_portable<3, T>,
+                                                  tile_portable<4, T>};
   for (int64_t j = 0; j < n; j += kNrPortable) {
-    const float* panel = panels + (j / kNrPortable) * k * kNrPortable;
+    const T* panel = panels + (j / kNrPortable) * k * kNrPortable;
     const int64_t cols = std::min(kNrPortable, n - j);
     for_row_blocks(m, kMrPortable, [&](int64_t i, int64_t rows) {
       tiles[rows](k, a + i * lda, lda, panel, beta, c + i * ldc + j, ldc, cols);
@@ -90,6 +103,16 @@ constexpr int64_t kMr512 = 8;   // rows per micro-tile: 16 accumulators of the 3
 
 #define CHARRNN_AVX512 __attribute__((target("avx512f")))
 
+// 16 panel elements as floats; p is 32-byte aligned (bf16) or 64-byte aligned (float).
+CHARRNN_AVX512 inline __m512 load16(const float* p) { return _mm512_load_ps(p); }
+CHARRNN_AVX512 inline __m512 load16(const uint16_t* p) {
+  const __m256i h = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+  // The maskz forms (all lanes) are the same instructions; GCC 12's plain forms start from an
+  // "undefined" register that -Wmaybe-uninitialized reports.
+  const __m512i wide = _mm512_maskz_cvtepu16_epi32(0xffff, h);
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, wide, 16));
+}
+
 // Lanes 0..valid-1 of a 16-float vector (valid may be <= 0 or > 16).
 CHARRNN_AVX512 inline __mmask16 lane_mask16(int64_t valid) {
   return static_cast<__mmask16>(valid >= 16 ? 0xffff : valid <= 0 ? 0 : (1u << valid) - 1);
@@ -97,8 +120,8 @@ CHARRNN_AVX512 inline __mmask16 lane_mask16(int64_t valid) {
 
 // c (MR rows, the first `cols` of NP*32 columns) = a rows @ NP panels + beta * c.
 // panel q of the tile starts at panel + q * pstride; each is (k,32), 64-byte aligned.
-template <int MR, int NP>
-CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const float* panel,
+template <int MR, int NP, typename T>
+CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const T* panel,
                                int64_t pstride, float beta, float* c, int64_t ldc, int64_t cols) {
   constexpr int V = 2 * NP;  // 16-float vectors per tile row
   __m512 acc[MR][V];
@@ -110,7 +133,7 @@ CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const flo
     __m512 b[V];
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v)
-      b[v] = _mm512_load_ps(panel + (v / 2) * pstride + p * kNr512 + (v % 2) * 16);
+      b[v] = load16(panel + (v / 2) * pstride + p * kNr512 + (v % 2) * 16);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 av = _mm512_set1_ps(a[r * lda + p]);
@@ -133,17 +156,19 @@ CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const flo
   }
 }
 
-using TileFn512 = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float*,
+template <typename T>
+using TileFn512 = void (*)(int64_t, const float*, int64_t, const T*, int64_t, float, float*,
                            int64_t, int64_t);
 
+template <typename T>
 CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                                    const float* panels, float beta, float* c, int64_t ldc) {
+                                    const T* panels, float beta, float* c, int64_t ldc) {
   const int64_t np = (n + kNr512 - 1) / kNr512, pstride = k * kNr512;
   if (m <= 2) {
     // One or two rows (batch-1 and batch-2 sampling): several panels per tile.
-    static constexpr TileFn512 one[5] = {nullptr, micro_tile<1, 1>, micro_tile<1, 2>,
-                                         micro_tile<1, 3>, micro_tile<1, 4>};
-    static constexpr TileFn512 two[3] = {nullptr, micro_tile<2, 1>, micro_tile<2, 2>};
+    static constexpr TileFn512<T> one[5] = {nullptr, micro_tile<1, 1, T>, micro_tile<1, 2, T>,
+                                            micro_tile<1, 3, T>, micro_tile<1, 4, T>};
+    static constexpr TileFn512<T> two[3] = {nullptr, micro_tile<2, 1, T>, micro_tile<2, 2, T>};
     const int64_t group = m == 1 ? 4 : 2;
     for (int64_t q = 0; q < np; q += group) {
       const int64_t g = std::min(group, np - q), j = q * kNr512;
@@ -152,9 +177,10 @@ CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float
     }
     return;
   }
-  static constexpr TileFn512 tiles[kMr512 + 1] = {
-      nullptr,          micro_tile<1, 1>, micro_tile<2, 1>, micro_tile<3, 1>, micro_tile<4, 1>,
-      micro_tile<5, 1>, micro_tile<6, 1>, micro_tile<7, 1>, micro_tile<8, 1>};
+  static constexpr TileFn512<T> tiles[kMr512 + 1] = {
+      nullptr,             micro_tile<1, 1, T>, micro_tile<2, 1, T>,
+      micro_tile<3, 1, T>, micro_tile<4, 1, T>, micro_tile<5, 1, T>,
+      micro_tile<6, 1, T>, micro_tile<7, 1, T>, micro_tile<8, 1, T>};
   // Panel outermost: its k*32 floats stay in L1 while every row block passes over it.
   for (int64_t q = 0; q < np; ++q) {
     const int64_t j = q * kNr512, cols = std::min(kNr512, n - j);
@@ -181,10 +207,17 @@ CHARRNN_AVX2 inline __m256i lane_mask(int64_t valid) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+// 8 panel elements as floats; p is 16-byte aligned (bf16) or 32-byte aligned (float).
+CHARRNN_AVX2 inline __m256 load8(const float* p) { return _mm256_load_ps(p); }
+CHARRNN_AVX2 inline __m256 load8(const uint16_t* p) {
+  const __m128i h = _mm_load_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
 // c (MR rows, the first `cols` of NP*16 columns) = a rows @ NP panels + beta * c.
 // panel q of the tile starts at panel + q * pstride; each is (k,16), 64-byte aligned.
-template <int MR, int NP>
-CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const float* panel,
+template <int MR, int NP, typename T>
+CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const T* panel,
                             int64_t pstride, float beta, float* c, int64_t ldc, int64_t cols) {
   constexpr int V = 2 * NP;  // 8-float vectors per tile row
   __m256 acc[MR][V];
@@ -196,7 +229,7 @@ CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const float*
     __m256 b[V];
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v)
-      b[v] = _mm256_load_ps(panel + (v / 2) * pstride + p * kNr2 + (v % 2) * 8);
+      b[v] = load8(panel + (v / 2) * pstride + p * kNr2 + (v % 2) * 8);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
@@ -225,17 +258,19 @@ CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const float*
   }
 }
 
-using TileFn2 = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float, float*,
-                         int64_t, int64_t);
+template <typename T>
+using TileFn2 = void (*)(int64_t, const float*, int64_t, const T*, int64_t, float, float*, int64_t,
+                         int64_t);
 
+template <typename T>
 CHARRNN_AVX2 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                                const float* panels, float beta, float* c, int64_t ldc) {
+                                const T* panels, float beta, float* c, int64_t ldc) {
   const int64_t np = (n + kNr2 - 1) / kNr2, pstride = k * kNr2;
   if (m <= 2) {
     // One or two rows (batch-1 and batch-2 sampling): several panels per tile.
-    static constexpr TileFn2 one[5] = {nullptr, tile_avx2<1, 1>, tile_avx2<1, 2>, tile_avx2<1, 3>,
-                                       tile_avx2<1, 4>};
-    static constexpr TileFn2 two[3] = {nullptr, tile_avx2<2, 1>, tile_avx2<2, 2>};
+    static constexpr TileFn2<T> one[5] = {nullptr, tile_avx2<1, 1, T>, tile_avx2<1, 2, T>,
+                                          tile_avx2<1, 3, T>, tile_avx2<1, 4, T>};
+    static constexpr TileFn2<T> two[3] = {nullptr, tile_avx2<2, 1, T>, tile_avx2<2, 2, T>};
     const int64_t group = m == 1 ? 4 : 2;
     for (int64_t q = 0; q < np; q += group) {
       const int64_t g = std::min(group, np - q), j = q * kNr2;
@@ -244,9 +279,9 @@ CHARRNN_AVX2 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a,
     }
     return;
   }
-  static constexpr TileFn2 tiles[kMr2 + 1] = {nullptr,         tile_avx2<1, 1>, tile_avx2<2, 1>,
-                                              tile_avx2<3, 1>, tile_avx2<4, 1>, tile_avx2<5, 1>,
-                                              tile_avx2<6, 1>};
+  static constexpr TileFn2<T> tiles[kMr2 + 1] = {
+      nullptr,            tile_avx2<1, 1, T>, tile_avx2<2, 1, T>, tile_avx2<3, 1, T>,
+      tile_avx2<4, 1, T>, tile_avx2<5, 1, T>, tile_avx2<6, 1, T>};
   // Panel outermost: its k*16 floats stay in L1 while every row block passes over it.
   for (int64_t q = 0; q < np; ++q) {
     const int64_t j = q * kNr2, cols = std::min(kNr2, n - j);
@@ -267,16 +302,22 @@ CHARRNN_AVX2 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a,
 constexpr int64_t kNrNeon = 16;
 constexpr int64_t kMrNeon = 6;
 
-template <int MR>
-void tile_neon(int64_t k, const float* a, int64_t lda, const float* panel, float beta, float* c,
+// 4 panel elements as floats.
+inline float32x4_t load4(const float* p) { return vld1q_f32(p); }
+inline float32x4_t load4(const uint16_t* p) {
+  return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
+}
+
+template <int MR, typename T>
+void tile_neon(int64_t k, const float* a, int64_t lda, const T* panel, float beta, float* c,
                int64_t ldc, int64_t cols) {
   float32x4_t acc[MR][4];
   for (int r = 0; r < MR; ++r)
     for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_f32(0.f);
   for (int64_t p = 0; p < k; ++p) {
-    const float* bp = panel + p * kNrNeon;
-    const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8),
-                      b3 = vld1q_f32(bp + 12);
+    const T* bp = panel + p * kNrNeon;
+    const float32x4_t b0 = load4(bp), b1 = load4(bp + 4), b2 = load4(bp + 8),
+                      b3 = load4(bp + 12);
     for (int r = 0; r < MR; ++r) {
       const float av = a[r * lda + p];
       acc[r][0] = vfmaq_n_f32(acc[r][0], b0, av);
@@ -291,14 +332,15 @@ void tile_neon(int64_t k, const float* a, int64_t lda, const float* panel, float
   store_tile<MR, kNrNeon>(out, cols, beta, c, ldc);
 }
 
-void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                   const float* panels, float beta, float* c, int64_t ldc) {
-  using Tile =
-      void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, int64_t);
-  static constexpr Tile tiles[kMrNeon + 1] = {
-      nullptr, tile_neon<1>, tile_neon<2>, tile_neon<3>, tile_neon<4>, tile_neon<5>, tile_neon<6>};
+template <typename T>
+void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda, const T* panels,
+                   float beta, float* c, int64_t ldc) {
+  using Tile = void (*)(int64_t, const float*, int64_t, const T*, float, float*, int64_t, int64_t);
+  static constexpr Tile tiles[kMrNeon + 1] = {nullptr,         tile_neon<1, T>, tile_neon<2, T>,
+                                              tile_neon<3, T>, tile_neon<4, T>, tile_neon<5, T>,
+                                              tile_neon<6, T>};
   for (int64_t j = 0; j < n; j += kNrNeon) {
-    const float* panel = panels + (j / kNrNeon) * k * kNrNeon;
+    const T* panel = panels + (j / kNrNeon) * k * kNrNeon;
     const int64_t cols = std::min(kNrNeon, n - j);
     for_row_blocks(m, kMrNeon, [&](int64_t i, int64_t rows) {
       tiles[rows](k, a + i * lda, lda, panel, beta, c + i * ldc + j, ldc, cols);
@@ -310,55 +352,86 @@ void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
 
 int64_t panel_width(Isa isa) { return isa == Isa::avx512 ? 32 : 16; }
 
+// Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as `convert` makes it.
+template <typename T, typename Convert>
+void pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, int64_t nr, T* dst,
+          Convert convert) {
+  auto slot = [&](int64_t p, int64_t j) -> T& { return dst[((j / nr) * k + p) * nr + j % nr]; };
+  // Walk B in its storage order.
+  if (trans_b) {
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p) slot(p, j) = convert(b[j * ldb + p]);
+  } else {
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j) slot(p, j) = convert(b[p * ldb + j]);
+  }
+}
+
+// The upper half of x's bits, rounded to nearest even; a NaN stays a (quiet) NaN.
+uint16_t to_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+template <typename T>
+void multiply_on(Isa isa, int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
+                 const T* p, float beta, float* c, int64_t ldc) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512:
+      multiply_avx512(m, k, n, a, lda, p, beta, c, ldc);
+      return;
+    case Isa::avx2:
+      multiply_avx2(m, k, n, a, lda, p, beta, c, ldc);
+      return;
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      multiply_neon(m, k, n, a, lda, p, beta, c, ldc);
+      return;
+#endif
+    default:
+      multiply_portable(m, k, n, a, lda, p, beta, c, ldc);
+      return;
+  }
+}
+
 }  // namespace
+
+float round_to_bf16(float x) { return widen(to_bf16(x)); }
 
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n)
     : PackedMatrix(b, ldb, trans_b, k, n, active_isa()) {}
 
-PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa)
-    : isa_(isa), k_(k), n_(n), nr_(panel_width(isa)) {
+PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
+                           Storage storage)
+    : isa_(isa), storage_(storage), k_(k), n_(n), nr_(panel_width(isa)) {
   if (!isa_supported(isa)) set_isa(isa);  // throws the one-line InputError
   const int64_t np = (n + nr_ - 1) / nr_;
+  const size_t element = storage == Storage::bf16 ? sizeof(uint16_t) : sizeof(float);
   // aligned_alloc wants a multiple of the alignment; at least 64 bytes so k == 0 still owns memory.
-  const size_t raw = static_cast<size_t>(np * k * nr_) * sizeof(float);
+  const size_t raw = static_cast<size_t>(np * k * nr_) * element;
   const size_t bytes = std::max<size_t>(64, (raw + 63) / 64 * 64);
-  panels_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  panels_.reset(std::aligned_alloc(64, bytes));
   if (!panels_) throw std::bad_alloc();
-  float* dst = panels_.get();
-  std::memset(dst, 0, bytes);
-  // Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr. Walk B in its storage order.
-  const int64_t nr = nr_;
-  auto slot = [&](int64_t p, int64_t j) -> float& { return dst[((j / nr) * k + p) * nr + j % nr]; };
-  if (trans_b) {
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t p = 0; p < k; ++p) slot(p, j) = b[j * ldb + p];
+  std::memset(panels_.get(), 0, bytes);
+  if (storage == Storage::bf16) {
+    pack(b, ldb, trans_b, k, n, nr_, static_cast<uint16_t*>(panels_.get()), to_bf16);
   } else {
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t j = 0; j < n; ++j) slot(p, j) = b[p * ldb + j];
+    pack(b, ldb, trans_b, k, n, nr_, static_cast<float*>(panels_.get()), [](float x) { return x; });
   }
 }
 
 void PackedMatrix::multiply(int64_t m, const float* a, int64_t lda, float beta, float* c,
                             int64_t ldc) const {
   if (m == 0 || n_ == 0) return;
-  const float* p = panels_.get();
-  switch (isa_) {
-#if defined(__x86_64__)
-    case Isa::avx512:
-      multiply_avx512(m, k_, n_, a, lda, p, beta, c, ldc);
-      return;
-    case Isa::avx2:
-      multiply_avx2(m, k_, n_, a, lda, p, beta, c, ldc);
-      return;
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-      multiply_neon(m, k_, n_, a, lda, p, beta, c, ldc);
-      return;
-#endif
-    default:
-      multiply_portable(m, k_, n_, a, lda, p, beta, c, ldc);
-      return;
+  if (storage_ == Storage::bf16) {
+    multiply_on(isa_, m, k_, n_, a, lda, static_cast<const uint16_t*>(panels_.get()), beta, c, ldc);
+  } else {
+    multiply_on(isa_, m, k_, n_, a, lda, static_cast<const float*>(panels_.get()), beta, c, ldc);
   }
 }
 

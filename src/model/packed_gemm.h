@@ -15,17 +15,28 @@
 
 namespace charrnn::kernels {
 
+// How the packed copy of B is stored. bf16 keeps the upper 16 bits of each float (rounded to
+// nearest even): half the bytes to stream from cache or memory per product, which is what bounds
+// batch-1 sampling once the weights outgrow the core's L2. A and C, the products and the sums
+// stay float; the kernels widen each bf16 to the float it stands for.
+enum class Storage { fp32, bf16 };
+
+// x rounded to the nearest bf16 (ties to even), as the float it stands for; NaN stays NaN.
+float round_to_bf16(float x);
+
 class PackedMatrix {
  public:
   // Packs op(B) (k,n): B is row-major with row stride ldb, (k,n) as is or (n,k) when trans_b.
   // B is copied: it need not outlive the PackedMatrix. Packed for `isa` (an InputError if the
-  // CPU lacks it), by default the active path.
+  // CPU lacks it), by default the active path, in `storage`, by default fp32.
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n);
-  PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa);
+  PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
+               Storage storage = Storage::fp32);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
   Isa isa() const { return isa_; }
+  Storage storage() const { return storage_; }
 
   // C (m,n) = A (m,k) @ op(B) + beta * C; A, C row-major with row strides lda, ldc.
   // beta == 0 never reads C (it may hold NaN).
@@ -33,11 +44,13 @@ class PackedMatrix {
 
  private:
   struct Free {
-    void operator()(float* p) const { std::free(p); }
+    void operator()(void* p) const { std::free(p); }
   };
   Isa isa_;
-  int64_t k_, n_, nr_;                     // nr_: panel width in floats
-  std::unique_ptr<float[], Free> panels_;  // (ceil(n/nr), k, nr), zero-padded, 64-byte aligned
+  Storage storage_;
+  int64_t k_, n_, nr_;                // nr_: panel width in elements
+  std::unique_ptr<void, Free> panels_;  // (ceil(n/nr), k, nr) floats or bf16s, zero-padded,
+                                        // 64-byte aligned
 };
 
 }  // namespace charrnn::kernels

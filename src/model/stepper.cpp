@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "charrnn/errors.h"
 #include "lstm_kernels.h"
 #include "packed_gemm.h"
 
@@ -32,14 +33,23 @@ struct CpuStep {
   // The same weights packed for the small-M products, one per layer plus the head.
   std::vector<kernels::PackedMatrix> packed;
 
-  CpuStep(const CharLSTM& model, int64_t batch) : B(batch) {
+  CpuStep(const CharLSTM& model, int64_t batch, WeightFormat weights) : B(batch) {
     const ModelConfig& cfg = model->config();
     L = cfg.layers, H = cfg.hidden;
     auto p = model->lstm->named_parameters();
     auto get = [&](const std::string& name) {
       return p[name].detach().to(at::kFloat).clone(at::MemoryFormat::Contiguous);
     };
-    table = get("weight_ih_l0").t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
+    const auto storage =
+        weights == WeightFormat::bf16 ? kernels::Storage::bf16 : kernels::Storage::fp32;
+    // Layer 1's input weights are read one row per byte, so they stay float, but hold the values
+    // the other weights are rounded to: every weight of the model has the same format.
+    at::Tensor w_ih0 = get("weight_ih_l0");
+    if (storage == kernels::Storage::bf16) {
+      float* w = w_ih0.data_ptr<float>();
+      for (int64_t i = 0; i < w_ih0.numel(); ++i) w[i] = kernels::round_to_bf16(w[i]);
+    }
+    table = w_ih0.t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
     w_hh0 = get("weight_hh_l0");
     for (int64_t k = 1; k < L; ++k) {
       const std::string s = std::to_string(k);
@@ -54,9 +64,11 @@ struct CpuStep {
       c.push_back(at::zeros({B, H}, at::kFloat));
     }
     const int64_t G = 4 * H;
-    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G);
-    for (const auto& w : w_cat) packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G);
-    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab);
+    const kernels::Isa isa = kernels::active_isa();
+    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G, isa, storage);
+    for (const auto& w : w_cat)
+      packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage);
+    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage);
   }
 
   void reset() {
@@ -118,9 +130,15 @@ struct Stepper::Impl {
   State state;                   // reference path only
 };
 
-Stepper::Stepper(const CharLSTM& model, int64_t batch) : impl_(new Impl{model, batch, {}, {}}) {
+Stepper::Stepper(const CharLSTM& model, int64_t batch, WeightFormat weights)
+    : impl_(new Impl{model, batch, {}, {}}) {
   c10::InferenceMode guard;
-  if (model->device().is_cpu()) impl_->cpu = std::make_unique<CpuStep>(model, batch);
+  if (model->device().is_cpu()) {
+    impl_->cpu = std::make_unique<CpuStep>(model, batch, weights);
+  } else if (weights != WeightFormat::fp32) {
+    throw InputError(std::string("--weights ") + weight_format_name(weights) +
+                     " is for generation on the CPU (use --device cpu, or --weights fp32)");
+  }
   reset();
 }
 

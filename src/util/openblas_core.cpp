@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 
 namespace charrnn {
@@ -34,8 +35,14 @@ std::string openblas_core_override() {
 }
 
 void reexec_with_openblas_core(const std::string& core, char** argv) {
+  // The binary's own path rather than /proc/self/exe, so that the process keeps its name
+  // ("charrnn", not "exe") in ps, top and pkill.
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(path, argv);
   unsetenv("OPENBLAS_CORETYPE");  // exec failed: leave the environment as it was
 }
 

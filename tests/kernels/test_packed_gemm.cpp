@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -17,6 +19,7 @@ namespace {
 
 using charrnn::kernels::Isa;
 using charrnn::kernels::PackedMatrix;
+using charrnn::kernels::Storage;
 
 struct Case {
   int64_t m, k, n;
@@ -30,9 +33,24 @@ std::vector<float> randn(size_t count, unsigned seed) {
   return v;
 }
 
+// x to the nearest bf16, worked out apart from the library: of the two floats whose low 16 bits
+// are zero around x, the nearer one, and on a tie the one whose last kept bit is 0.
+float bf16_reference(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const uint32_t down_bits = bits & 0xffff0000u, up_bits = down_bits + 0x10000u;
+  float down, up;
+  std::memcpy(&down, &down_bits, sizeof down);
+  std::memcpy(&up, &up_bits, sizeof up);
+  const double dd = std::abs(double(x) - down), du = std::abs(double(up) - x);
+  if (dd != du) return dd < du ? down : up;
+  return (down_bits & 0x10000u) == 0 ? down : up;
+}
+
 // Max |error| of one multiply against the double-precision product, in units of the expected
-// rounding error sqrt(k) * 1e-5; fails on any column past n that changed.
-void check(const Case& cs, bool trans_b, float beta) {
+// rounding error sqrt(k) * 1e-5; fails on any column past n that changed. With bf16 storage the
+// reference multiplies by B's values rounded to bf16.
+void check(const Case& cs, bool trans_b, float beta, Storage storage = Storage::fp32) {
   const auto seed = static_cast<unsigned>(cs.m * 1000 + cs.k * 10 + cs.n);
   // A and C live inside wider buffers so row strides differ from their widths.
   const int64_t lda = cs.k + 3, ldc = cs.n + 5;
@@ -43,14 +61,20 @@ void check(const Case& cs, bool trans_b, float beta) {
   std::vector<float> c = randn(cs.m * ldc, seed + 2);
   if (beta == 0.f) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
   const std::vector<float> c0 = c;
-  auto op_b = [&](int64_t p, int64_t j) { return trans_b ? b[j * ldb + p] : b[p * ldb + j]; };
+  auto op_b = [&](int64_t p, int64_t j) {
+    const float v = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+    return storage == Storage::bf16 ? bf16_reference(v) : v;
+  };
 
-  const PackedMatrix packed(b.data(), ldb, trans_b, cs.k, cs.n);
+  const PackedMatrix packed(b.data(), ldb, trans_b, cs.k, cs.n, charrnn::kernels::active_isa(),
+                            storage);
+  ASSERT_EQ(packed.storage(), storage);
   packed.multiply(cs.m, a.data(), lda, beta, c.data(), ldc);
 
   const std::string what = "m=" + std::to_string(cs.m) + " k=" + std::to_string(cs.k) +
                            " n=" + std::to_string(cs.n) + " trans_b=" + std::to_string(trans_b) +
-                           " beta=" + std::to_string(beta);
+                           " beta=" + std::to_string(beta) +
+                           (storage == Storage::bf16 ? " bf16" : "");
   const double tol = 1e-5 * std::sqrt(static_cast<double>(cs.k) + 1.0) * 4;
   double worst = 0;
   for (int64_t i = 0; i < cs.m; ++i) {
@@ -92,6 +116,34 @@ TEST_P(PackedGemm, EveryRowCountUpToThreeTilesAndEveryColumnTail) {
   // partial group past the first full one.
   for (int64_t n = 71; n <= 200; ++n)
     for (int64_t m : {1, 2}) check({m, 11, n}, n % 3 == 0, n % 2 ? 1.f : 0.f);
+}
+
+// bf16 storage: B rounded to bf16, everything else float, on every path, shapes and tails.
+TEST_P(PackedGemm, Bf16StorageMultipliesByTheRoundedMatrix) {
+  for (const auto& cs : kCases)
+    for (bool trans_b : {false, true}) check(cs, trans_b, trans_b ? 1.f : 0.f, Storage::bf16);
+  for (int64_t n = 1; n <= 140; ++n)
+    for (int64_t m : {1, 2, 5}) check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::bf16);
+}
+
+TEST(Bf16, RoundsToNearestEven) {
+  using charrnn::kernels::round_to_bf16;
+  const float ulp = std::ldexp(1.f, -7);  // bf16's spacing in [1, 2)
+  EXPECT_EQ(round_to_bf16(1.f), 1.f);
+  EXPECT_EQ(round_to_bf16(1.f + ulp / 2), 1.f);                   // tie: even (1.0) wins
+  EXPECT_EQ(round_to_bf16(1.f + ulp + ulp / 2), 1.f + 2 * ulp);   // tie: even (1 + 2 ulp) wins
+  EXPECT_EQ(round_to_bf16(1.f + ulp / 2 + ulp / 64), 1.f + ulp);  // past the tie: up
+  EXPECT_EQ(round_to_bf16(-1.f - ulp / 4), -1.f);
+  EXPECT_EQ(round_to_bf16(0.f), 0.f);
+  EXPECT_EQ(round_to_bf16(std::numeric_limits<float>::infinity()),
+            std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+  std::mt19937 gen(3);
+  std::normal_distribution<float> dist(0.f, 10.f);
+  for (int i = 0; i < 100000; ++i) {
+    const float x = dist(gen);
+    ASSERT_EQ(round_to_bf16(x), bf16_reference(x)) << x;
+  }
 }
 
 TEST_P(PackedGemm, KeepsThePathItWasPackedFor) {

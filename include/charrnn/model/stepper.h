@@ -4,13 +4,15 @@
 #include <memory>
 
 #include "charrnn/model/model.h"
+#include "charrnn/model/weight_format.h"
 
 namespace charrnn {
 
 class Stepper {
  public:
   // Snapshots the model's weights; the model is not modified. Runs on the model's device.
-  Stepper(const CharLSTM& model, int64_t batch);
+  // `weights` other than fp32 needs a CPU model (InputError otherwise).
+  Stepper(const CharLSTM& model, int64_t batch, WeightFormat weights = WeightFormat::fp32);
   ~Stepper();
   Stepper(const Stepper&) = delete;
   Stepper& operator=(const Stepper&) = delete;

@@ -46,6 +46,46 @@ inline void store_tile(const float* acc, int64_t cols, float beta, float* c, int
   }
 }
 
+// A tile of the x86 families: c (rows, the first `cols` of its panels' columns) = a rows @
+// adjacent panels (the first at `panel`, the next pstride elements on) + beta * c.
+template <typename T>
+using TileFn = void (*)(int64_t k, const float* a, int64_t lda, const T* panel, int64_t pstride,
+                        float beta, float* c, int64_t ldc, int64_t cols);
+
+// The x86 families' tile tables, filled in by each family: one row over 1..4 panels, two rows
+// over 1..2 panels, and 1..mr rows over one panel.
+template <typename T>
+struct Tiles {
+  int64_t nr, mr;  // panel width, most rows per tile
+  TileFn<T> one[5], two[3], rows[9];
+};
+
+// The loops every x86 family shares. One or two rows (batch-1 and batch-2 sampling) take several
+// panels per tile, so that eight independent accumulators hide the FMA latency. More rows take
+// one panel at a time, panel outermost: its k*nr elements stay in cache while every row block
+// passes over it.
+template <typename T>
+void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const float* a,
+                    int64_t lda, const T* panels, float beta, float* c, int64_t ldc) {
+  const int64_t np = (n + t.nr - 1) / t.nr, pstride = k * t.nr;
+  if (m <= 2) {
+    const int64_t group = m == 1 ? 4 : 2;
+    for (int64_t q = 0; q < np; q += group) {
+      const int64_t g = std::min(group, np - q), j = q * t.nr;
+      (m == 1 ? t.one : t.two)[g](k, a, lda, panels + q * pstride, pstride, beta, c + j, ldc,
+                                  std::min(g * t.nr, n - j));
+    }
+    return;
+  }
+  for (int64_t q = 0; q < np; ++q) {
+    const int64_t j = q * t.nr, cols = std::min(t.nr, n - j);
+    for_row_blocks(m, t.mr, [&](int64_t i, int64_t rows) {
+      t.rows[rows](k, a + i * lda, lda, panels + q * pstride, pstride, beta, c + i * ldc + j, ldc,
+                   cols);
+    });
+  }
+}
+
 // The float a panel element stands for.
 inline float widen(float x) { return x; }
 inline float widen(uint16_t bf16) {
@@ -157,38 +197,17 @@ CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const T* 
 }
 
 template <typename T>
-using TileFn512 = void (*)(int64_t, const float*, int64_t, const T*, int64_t, float, float*,
-                           int64_t, int64_t);
-
-template <typename T>
-CHARRNN_AVX512 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                                    const T* panels, float beta, float* c, int64_t ldc) {
-  const int64_t np = (n + kNr512 - 1) / kNr512, pstride = k * kNr512;
-  if (m <= 2) {
-    // One or two rows (batch-1 and batch-2 sampling): several panels per tile.
-    static constexpr TileFn512<T> one[5] = {nullptr, micro_tile<1, 1, T>, micro_tile<1, 2, T>,
-                                            micro_tile<1, 3, T>, micro_tile<1, 4, T>};
-    static constexpr TileFn512<T> two[3] = {nullptr, micro_tile<2, 1, T>, micro_tile<2, 2, T>};
-    const int64_t group = m == 1 ? 4 : 2;
-    for (int64_t q = 0; q < np; q += group) {
-      const int64_t g = std::min(group, np - q), j = q * kNr512;
-      (m == 1 ? one : two)[g](k, a, lda, panels + q * pstride, pstride, beta, c + j, ldc,
-                              std::min(g * kNr512, n - j));
-    }
-    return;
-  }
-  static constexpr TileFn512<T> tiles[kMr512 + 1] = {
-      nullptr,             micro_tile<1, 1, T>, micro_tile<2, 1, T>,
-      micro_tile<3, 1, T>, micro_tile<4, 1, T>, micro_tile<5, 1, T>,
-      micro_tile<6, 1, T>, micro_tile<7, 1, T>, micro_tile<8, 1, T>};
-  // Panel outermost: its k*32 floats stay in L1 while every row block passes over it.
-  for (int64_t q = 0; q < np; ++q) {
-    const int64_t j = q * kNr512, cols = std::min(kNr512, n - j);
-    for_row_blocks(m, kMr512, [&](int64_t i, int64_t rows) {
-      tiles[rows](k, a + i * lda, lda, panels + q * pstride, pstride, beta, c + i * ldc + j, ldc,
-                  cols);
-    });
-  }
+void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
+                     const T* panels, float beta, float* c, int64_t ldc) {
+  static constexpr Tiles<T> tiles{
+      kNr512,
+      kMr512,
+      {nullptr, micro_tile<1, 1, T>, micro_tile<1, 2, T>, micro_tile<1, 3, T>,
+       micro_tile<1, 4, T>},
+      {nullptr, micro_tile<2, 1, T>, micro_tile<2, 2, T>},
+      {nullptr, micro_tile<1, 1, T>, micro_tile<2, 1, T>, micro_tile<3, 1, T>, micro_tile<4, 1, T>,
+       micro_tile<5, 1, T>, micro_tile<6, 1, T>, micro_tile<7, 1, T>, micro_tile<8, 1, T>}};
+  multiply_tiled(tiles, m, k, n, a, lda, panels, beta, c, ldc);
 }
 
 // ---- AVX2+FMA: 16-float panels (two 8-float vectors per row). A tile is MR rows by NP
@@ -259,37 +278,16 @@ CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const T* pan
 }
 
 template <typename T>
-using TileFn2 = void (*)(int64_t, const float*, int64_t, const T*, int64_t, float, float*, int64_t,
-                         int64_t);
-
-template <typename T>
-CHARRNN_AVX2 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
-                                const T* panels, float beta, float* c, int64_t ldc) {
-  const int64_t np = (n + kNr2 - 1) / kNr2, pstride = k * kNr2;
-  if (m <= 2) {
-    // One or two rows (batch-1 and batch-2 sampling): several panels per tile.
-    static constexpr TileFn2<T> one[5] = {nullptr, tile_avx2<1, 1, T>, tile_avx2<1, 2, T>,
-                                          tile_avx2<1, 3, T>, tile_avx2<1, 4, T>};
-    static constexpr TileFn2<T> two[3] = {nullptr, tile_avx2<2, 1, T>, tile_avx2<2, 2, T>};
-    const int64_t group = m == 1 ? 4 : 2;
-    for (int64_t q = 0; q < np; q += group) {
-      const int64_t g = std::min(group, np - q), j = q * kNr2;
-      (m == 1 ? one : two)[g](k, a, lda, panels + q * pstride, pstride, beta, c + j, ldc,
-                              std::min(g * kNr2, n - j));
-    }
-    return;
-  }
-  static constexpr TileFn2<T> tiles[kMr2 + 1] = {
-      nullptr,            tile_avx2<1, 1, T>, tile_avx2<2, 1, T>, tile_avx2<3, 1, T>,
-      tile_avx2<4, 1, T>, tile_avx2<5, 1, T>, tile_avx2<6, 1, T>};
-  // Panel outermost: its k*16 floats stay in L1 while every row block passes over it.
-  for (int64_t q = 0; q < np; ++q) {
-    const int64_t j = q * kNr2, cols = std::min(kNr2, n - j);
-    for_row_blocks(m, kMr2, [&](int64_t i, int64_t rows) {
-      tiles[rows](k, a + i * lda, lda, panels + q * pstride, pstride, beta, c + i * ldc + j, ldc,
-                  cols);
-    });
-  }
+void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda, const T* panels,
+                   float beta, float* c, int64_t ldc) {
+  static constexpr Tiles<T> tiles{
+      kNr2,
+      kMr2,
+      {nullptr, tile_avx2<1, 1, T>, tile_avx2<1, 2, T>, tile_avx2<1, 3, T>, tile_avx2<1, 4, T>},
+      {nullptr, tile_avx2<2, 1, T>, tile_avx2<2, 2, T>},
+      {nullptr, tile_avx2<1, 1, T>, tile_avx2<2, 1, T>, tile_avx2<3, 1, T>, tile_avx2<4, 1, T>,
+       tile_avx2<5, 1, T>, tile_avx2<6, 1, T>}};
+  multiply_tiled(tiles, m, k, n, a, lda, panels, beta, c, ldc);
 }
 
 #endif  // __x86_64__

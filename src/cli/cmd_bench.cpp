@@ -6,8 +6,8 @@
 
 #include "charrnn/bench/bench.h"
 #include "charrnn/model/cpu_isa.h"
-#include "charrnn/util/openblas_core.h"
 #include "charrnn/util/json_writer.h"
+#include "charrnn/util/openblas_core.h"
 #include "commands.h"
 #include "options.h"
 

@@ -7,7 +7,7 @@
 
 #include "charrnn/config.h"
 #include "charrnn/model/model.h"
-#include "charrnn/model/stepper.h"
+#include "charrnn/model/weight_format.h"
 
 namespace charrnn {
 
@@ -20,7 +20,7 @@ using ByteCallback = std::function<void(size_t stream, uint8_t byte, const float
 // Generates `length` bytes for each stream in one batched pass. Every stream starts from the
 // state after `prime` (an empty prime starts from a newline) and draws with its own
 // SampleConfig and seeded RNG, so stream i gives the same bytes whether run alone or batched.
-// `weights`: the format the Stepper keeps the weights in (stepper.h).
+// `weights`: the format the weights are kept in while generating (weight_format.h).
 std::vector<std::string> generate(const CharLSTM& model, const std::string& prime,
                                   const std::vector<SampleConfig>& streams, int64_t length,
                                   const ByteCallback& on_byte = {},

@@ -401,6 +401,10 @@ void multiply_on(Isa isa, int64_t m, int64_t k, int64_t n, const float* a, int64
 
 float round_to_bf16(float x) { return widen(to_bf16(x)); }
 
+void round_to_bf16(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = round_to_bf16(x[i]);
+}
+
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n)
     : PackedMatrix(b, ldb, trans_b, k, n, active_isa()) {}
 

@@ -23,6 +23,8 @@ enum class Storage { fp32, bf16 };
 
 // x rounded to the nearest bf16 (ties to even), as the float it stands for; NaN stays NaN.
 float round_to_bf16(float x);
+// The same for each of the n floats at x, in place.
+void round_to_bf16(float* x, int64_t n);
 
 class PackedMatrix {
  public:

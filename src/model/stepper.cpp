@@ -46,8 +46,7 @@ struct CpuStep {
     // the other weights are rounded to: every weight of the model has the same format.
     at::Tensor w_ih0 = get("weight_ih_l0");
     if (storage == kernels::Storage::bf16) {
-      float* w = w_ih0.data_ptr<float>();
-      for (int64_t i = 0; i < w_ih0.numel(); ++i) w[i] = kernels::round_to_bf16(w[i]);
+      kernels::round_to_bf16(w_ih0.data_ptr<float>(), w_ih0.numel());
     }
     table = w_ih0.t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
     w_hh0 = get("weight_hh_l0");

@@ -24,8 +24,7 @@ void round_weights(CharLSTM& model, WeightFormat format) {
     if (p.key().find("weight") == std::string::npos) continue;
     // The kernels' own rounding, on a float copy on the CPU, so every device rounds alike.
     at::Tensor w = p.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
-    float* x = w.data_ptr<float>();
-    for (int64_t i = 0; i < w.numel(); ++i) x[i] = kernels::round_to_bf16(x[i]);
+    kernels::round_to_bf16(w.data_ptr<float>(), w.numel());
     p.value().copy_(w);
   }
 }

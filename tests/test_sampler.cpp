@@ -162,3 +162,43 @@ TEST(Sampler, RejectsBadValues) {
   bad(c);
   EXPECT_NO_THROW(validate_sampling(SampleConfig{}));
 }
+
+TEST(Sampler, ZeroTemperatureBreaksTiesTowardsTheLowestByte) {
+  auto z = logits_with({{'q', 2.f}, {'c', 2.f}, {200, 2.f}});
+  Rng rng(3);
+  EXPECT_EQ(sample_byte(z.data(), at_temperature(0), rng), 'c');
+  z = logits_with({}, 0.f);  // all equal: byte 0
+  EXPECT_EQ(sample_byte(z.data(), at_temperature(0), rng), 0);
+}
+
+// Each draw is the inverse CDF of sampling_distribution at the Rng's next uniform, checked
+// against a cumulative sum in long double over many draws (spread over every block of 8 bytes).
+TEST(Sampler, EachDrawIsTheInverseCdfOfTheDistribution) {
+  std::array<float, kVocab> z;
+  for (int i = 0; i < kVocab; ++i) z[i] = static_cast<float>(std::sin(i * 0.7) * 3.0);
+  z[17] = -std::numeric_limits<float>::infinity();  // a byte that can never be drawn
+  for (double temp : {0.3, 1.0, 2.5}) {
+    SampleConfig cfg = at_temperature(temp);
+    std::array<double, kVocab> p;
+    sampling_distribution(z.data(), cfg, p.data());
+    EXPECT_EQ(p[17], 0.0);
+    Rng rng(99), twin(99);
+    for (int n = 0; n < 20000; ++n) {
+      const double u = twin.uniform();  // the uniform sample_byte is about to use
+      const int got = sample_byte(z.data(), cfg, rng);
+      long double cum = 0;
+      int want = -1;
+      for (int i = 0; i < kVocab && want < 0; ++i) {
+        const long double before = cum;
+        cum += p[i];
+        if (u < cum) {
+          want = i;
+          // Within rounding of a boundary either neighbour is right.
+          if (cum - u < 1e-12L || u - before < 1e-12L) want = got;
+        }
+      }
+      ASSERT_NE(got, 17);
+      ASSERT_EQ(got, want < 0 ? got : want) << "u=" << u << " T=" << temp;
+    }
+  }
+}

@@ -106,6 +106,33 @@ TEST_P(StepperPath, MatchesModelForwardWithOddHidden) {
   expect_stepper_matches_forward(2, 13, 3, 8);
 }
 
+// A model bigger than a core's L2 (2 x 384: 7.5 MB of weights) has its products split by
+// column panels over the intra-op threads. The split path matches the model, and its logits
+// are the very bits of one thread's, so a seed's bytes do not depend on --threads.
+TEST(Stepper, BigModelSplitOverThreadsGivesOneThreadsBits) {
+  const int threads = at::get_num_threads();
+  auto logits_with_threads = [](int n, int64_t batch) {
+    at::set_num_threads(n);
+    torch::manual_seed(21);
+    CharLSTM model(config(2, 384));
+    Stepper stepper(model, batch);
+    std::vector<uint8_t> in(batch);
+    std::vector<float> out(batch * kVocab), all;
+    for (int t = 0; t < 4; ++t) {
+      for (int64_t b = 0; b < batch; ++b) in[b] = static_cast<uint8_t>('a' + 3 * t + b);
+      stepper.step(in.data(), out.data());
+      all.insert(all.end(), out.begin(), out.end());
+    }
+    return all;
+  };
+  for (int64_t batch : {1, 3})
+    EXPECT_EQ(logits_with_threads(1, batch), logits_with_threads(2, batch));
+  at::set_num_threads(2);
+  expect_stepper_matches_forward(2, 384, 1, 3);
+  expect_stepper_matches_forward(2, 384, 2, 3, WeightFormat::bf16);
+  at::set_num_threads(threads);
+}
+
 TEST(Stepper, ResetReturnsToTheZeroState) {
   torch::manual_seed(9);
   CharLSTM model(config(2, 16));

@@ -429,11 +429,20 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
 
 void PackedMatrix::multiply(int64_t m, const float* a, int64_t lda, float beta, float* c,
                             int64_t ldc) const {
-  if (m == 0 || n_ == 0) return;
+  multiply_panels(m, a, lda, beta, c, ldc, 0, panels());
+}
+
+void PackedMatrix::multiply_panels(int64_t m, const float* a, int64_t lda, float beta, float* c,
+                                   int64_t ldc, int64_t first, int64_t last) const {
+  const int64_t j = first * nr_, cols = std::min(n_, last * nr_) - j;
+  if (m == 0 || cols <= 0) return;
+  const int64_t offset = first * k_ * nr_;  // elements before panel `first`
   if (storage_ == Storage::bf16) {
-    multiply_on(isa_, m, k_, n_, a, lda, static_cast<const uint16_t*>(panels_.get()), beta, c, ldc);
+    multiply_on(isa_, m, k_, cols, a, lda, static_cast<const uint16_t*>(panels_.get()) + offset,
+                beta, c + j, ldc);
   } else {
-    multiply_on(isa_, m, k_, n_, a, lda, static_cast<const float*>(panels_.get()), beta, c, ldc);
+    multiply_on(isa_, m, k_, cols, a, lda, static_cast<const float*>(panels_.get()) + offset, beta,
+                c + j, ldc);
   }
 }
 

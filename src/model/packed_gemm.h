@@ -44,6 +44,13 @@ class PackedMatrix {
   // beta == 0 never reads C (it may hold NaN).
   void multiply(int64_t m, const float* a, int64_t lda, float beta, float* c, int64_t ldc) const;
 
+  // The same for column panels [first, last) only: C's columns [first*nr, min(last*nr, n)).
+  // Each column is computed exactly as multiply() computes it, so threads that take disjoint
+  // panel ranges produce the same C bits as one call.
+  int64_t panels() const { return (n_ + nr_ - 1) / nr_; }
+  void multiply_panels(int64_t m, const float* a, int64_t lda, float beta, float* c, int64_t ldc,
+                       int64_t first, int64_t last) const;
+
  private:
   struct Free {
     void operator()(void* p) const { std::free(p); }

@@ -5,6 +5,7 @@
 // Elsewhere (CUDA) it runs the model's own forward.
 #include "charrnn/model/stepper.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cstring>
@@ -32,6 +33,7 @@ struct CpuStep {
   std::vector<at::Tensor> c;      // L x (B,H)
   // The same weights packed for the small-M products, one per layer plus the head.
   std::vector<kernels::PackedMatrix> packed;
+  bool split = false;  // products split over the intra-op threads (see product())
 
   CpuStep(const CharLSTM& model, int64_t batch, WeightFormat weights) : B(batch) {
     const ModelConfig& cfg = model->config();
@@ -68,6 +70,11 @@ struct CpuStep {
     for (const auto& w : w_cat)
       packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage);
     packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage);
+    constexpr int64_t kSplitBytes = 2 << 20;  // a core's L2 on current x86 server parts
+    int64_t bytes = 0;
+    for (const auto& p : packed)
+      bytes += p.k() * p.n() * (storage == kernels::Storage::bf16 ? 2 : 4);
+    split = bytes > kSplitBytes;
   }
 
   void reset() {
@@ -83,6 +90,24 @@ struct CpuStep {
   void copy_row(int64_t from, int64_t to) {
     for (auto& t : xh) t[to].copy_(t[from]);
     for (auto& t : c) t[to].copy_(t[from]);
+  }
+
+  // c (n, w's columns) = a (n, w.k) @ w + beta * c. When the weights are bigger than a core's
+  // L2 cache (a 2x512 model: 12.5 MB per byte in fp32), every product streams them from L3 and
+  // is split by column panels over the intra-op threads, which adds the other cores' bandwidth.
+  // Each column's sum is the same either way, so the bytes do not depend on the thread count.
+  // Weights that stay in L2 (2x128: 0.9 MB) make each product a few microseconds, too short to
+  // gain from a fork/join. Inside a parallel region (generate's stream groups) each thread
+  // already has its own Stepper.
+  void product(const kernels::PackedMatrix& w, int64_t n, const float* a, int64_t lda, float beta,
+               float* c, int64_t ldc) const {
+    if (!split || at::get_num_threads() < 2 || at::in_parallel_region()) {
+      w.multiply(n, a, lda, beta, c, ldc);
+      return;
+    }
+    at::parallel_for(0, w.panels(), 1, [&](int64_t first, int64_t last) {
+      w.multiply_panels(n, a, lda, beta, c, ldc, first, last);
+    });
   }
 
   // Fill each of the first `rows` rows of the (rows,n) matrix `dst` with the vector `row`.
@@ -102,12 +127,12 @@ struct CpuStep {
       float* ck = c[k].data_ptr<float>() + first * H;
       if (k == 0) {
         // gates (n,4H) = table[bytes] + h_prev (n,H) @ w_hh^T
-        packed[0].multiply(n, h, ld, 1.f, g, G);
+        product(packed[0], n, h, ld, 1.f, g, G);
       } else {
         // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T (+ bias below)
         const float* below = xh[k - 1].data_ptr<float>() + first * ld + H;
         for (int64_t b = 0; b < n; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
-        packed[k].multiply(n, x, ld, 0.f, g, G);
+        product(packed[k], n, x, ld, 0.f, g, G);
       }
       // c updates in place (each element is read before it is written); h replaces h_prev.
       // Layer 0's table already holds its biases.
@@ -116,7 +141,7 @@ struct CpuStep {
     }
     // logits (n,256) = b_head + h_top (n,H) @ w_head^T
     fill_rows(logits, b_head.data_ptr<float>(), kVocab, n);
-    packed[L].multiply(n, xh[L - 1].data_ptr<float>() + first * ld + H, ld, 1.f, logits, kVocab);
+    product(packed[L], n, xh[L - 1].data_ptr<float>() + first * ld + H, ld, 1.f, logits, kVocab);
   }
 };
 

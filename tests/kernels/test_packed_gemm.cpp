@@ -126,6 +126,33 @@ TEST_P(PackedGemm, Bf16StorageMultipliesByTheRoundedMatrix) {
     for (int64_t m : {1, 2, 5}) check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::bf16);
 }
 
+// multiply_panels over disjoint panel ranges (as threads split a big product) writes exactly
+// the bits one multiply() writes, and nothing outside its own columns.
+TEST_P(PackedGemm, PanelRangesGiveTheSameBitsAsOneCall) {
+  for (Storage storage : {Storage::fp32, Storage::bf16})
+    for (const Case cs : {Case{1, 96, 300}, Case{2, 40, 129}, Case{5, 33, 77}, Case{16, 64, 512}}) {
+      const std::vector<float> a = randn(cs.m * cs.k, 11), b = randn(cs.k * cs.n, 12);
+      const PackedMatrix packed(b.data(), cs.n, false, cs.k, cs.n, charrnn::kernels::active_isa(),
+                                storage);
+      std::vector<float> whole = randn(cs.m * cs.n, 13);
+      const std::vector<float> c0 = whole;
+      packed.multiply(cs.m, a.data(), cs.k, 1.f, whole.data(), cs.n);
+      const int64_t nr = charrnn::kernels::active_isa() == Isa::avx512 ? 32 : 16,
+                    np = packed.panels();
+      ASSERT_EQ(np, (cs.n + nr - 1) / nr);
+      for (int64_t cut : {int64_t{0}, int64_t{1}, np / 2, np - 1, np}) {
+        std::vector<float> parts = c0;
+        packed.multiply_panels(cs.m, a.data(), cs.k, 1.f, parts.data(), cs.n, cut, np);
+        for (int64_t i = 0; i < cs.m; ++i)  // only columns from panel `cut` on were written
+          for (int64_t j = 0; j < std::min(cs.n, cut * nr); ++j)
+            ASSERT_EQ(parts[i * cs.n + j], c0[i * cs.n + j]) << "cut " << cut << " col " << j;
+        packed.multiply_panels(cs.m, a.data(), cs.k, 1.f, parts.data(), cs.n, 0, cut);
+        ASSERT_EQ(0, std::memcmp(parts.data(), whole.data(), whole.size() * sizeof(float)))
+            << "m=" << cs.m << " n=" << cs.n << " cut at panel " << cut;
+      }
+    }
+}
+
 TEST(Bf16, RoundsToNearestEven) {
   using charrnn::kernels::round_to_bf16;
   const float ulp = std::ldexp(1.f, -7);  // bf16's spacing in [1, 2)

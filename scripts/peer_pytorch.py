@@ -167,6 +167,7 @@ def cmd_bench(a):
     torch.set_num_threads(1)
     s1 = [sample_rate(1, a.sample_bytes) for _ in range(a.repeats)]
     torch.set_num_threads(a.threads)
+    s1_threads = [sample_rate(1, a.sample_bytes) for _ in range(a.repeats)] if a.threads > 1 else []
     s16 = [sample_rate(16, a.sample_bytes) for _ in range(a.repeats)]
     print(json.dumps({"impl": "pytorch-python", "torch": torch.__version__,
                       "layers": a.layers, "hidden": a.hidden, "batch": a.batch,
@@ -174,6 +175,7 @@ def cmd_bench(a):
                       "precision": a.precision,
                       "train_chars_per_sec": summary(train_rates),
                       "sample_b1_bytes_per_sec": summary(s1),
+                      **({"sample_b1_threads_bytes_per_sec": summary(s1_threads)} if s1_threads else {}),
                       "sample_b16_bytes_per_sec": summary(s16)}))
 
 

@@ -36,6 +36,7 @@ struct CompareOptions {
   bool json = false;       // one JSON object on stdout instead of text
   std::string device = "auto";
   int threads = 1;  // the corpus loads on another core meanwhile
+  std::string weights = "fp32";
 };
 
 // The corpus to measure against: --data, else the checkpoint's training data if it is still
@@ -61,6 +62,7 @@ void run_compare(CompareOptions& o, const CLI::Option* seed_opt, bool samples_gi
       o.sweep.empty() ? parse_temperature_list(o.temperatures) : parse_sweep(o.sweep);
   if (!o.sweep.empty() && !samples_given) cfg.num_samples = 4;  // curves, not anecdotes
   validate_compare(cfg);
+  cfg.weights = parse_weight_format(o.weights);
   cfg.prime = read_prime(cfg.prime, o.prime_file);
   const LoadedModel loaded = load_model(o.model, o.device, o.threads);
   cfg.seed = resolve_seed(seed_opt, cfg.seed);
@@ -144,6 +146,7 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the whole comparison as one JSON object on stdout");
   add_device_option(cmd, o->device);
   add_threads_option(cmd, o->threads);
+  add_weights_option(cmd, o->weights);
   auto isa = add_isa_option(cmd);
   cmd->callback([o, seed, samples, &exit_code, isa] {
     apply_isa(*isa);

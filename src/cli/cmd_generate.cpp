@@ -22,7 +22,7 @@ struct GenerateOptions {
   SampleConfig sampling;
   int num_samples = 1;
   std::string device = "auto";
-  int threads = 1;  // batch-1 sampling is fastest on one thread
+  int threads = 1;               // batch-1 sampling is fastest on one thread
   std::string weights = "fp32";  // fp32 | bf16: the format the sampler keeps the weights in
 };
 
@@ -38,9 +38,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--num-samples,-n", o->num_samples, "Samples to generate, one after another");
   add_device_option(cmd, o->device);
   add_threads_option(cmd, o->threads);
-  cmd->add_option("--weights", o->weights,
-                  "Weights as trained (fp32), or rounded to bf16: half the memory traffic, up to "
-                  "2x faster on big models, the same text distribution to within the rounding");
+  add_weights_option(cmd, o->weights);
   auto isa = add_isa_option(cmd);
   cmd->callback([o, seed, &exit_code, isa] {
     apply_isa(*isa);

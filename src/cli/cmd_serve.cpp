@@ -17,6 +17,7 @@ namespace {
 
 struct ServeOptions {
   serve::ServeConfig cfg;
+  std::string weights = "fp32";
   int threads = 1;  // each model's engine steps on one thread; more rarely helps a batch
 };
 
@@ -48,6 +49,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 65535));
   add_device_option(cmd, o->cfg.device);
   add_threads_option(cmd, o->threads);
+  add_weights_option(cmd, o->weights);
   cmd->add_option("--max-requests", o->cfg.max_requests,
                   "Generation requests in progress at once; more get 503 + Retry-After")
       ->check(CLI::Range(1, 4096));
@@ -57,6 +59,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     require_input(
         std::filesystem::is_directory(o->cfg.models),
         "--models '" + o->cfg.models + "' is not a folder (train into models/NAME first)");
+    o->cfg.weights = parse_weight_format(o->weights);
+    // Checked here: the engines build their Steppers on threads of their own.
+    require_input(o->cfg.weights == WeightFormat::fp32 || resolve_device(o->cfg.device).is_cpu(),
+                  std::string("--weights ") + weight_format_name(o->cfg.weights) +
+                      " is for generation on the CPU (use --device cpu, or --weights fp32)");
     configure_threads(o->threads);
     serve::Server server(o->cfg);
     std::thread waiter = stop_on_signal(server);

@@ -19,6 +19,13 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
   return cmd->add_option("--threads", threads, "CPU threads (0 = all cores)");
 }
 
+CLI::Option* add_weights_option(CLI::App* cmd, std::string& weights) {
+  return cmd->add_option("--weights", weights,
+                         "Weights as trained (fp32), or rounded to bf16: half the memory traffic, "
+                         "up to 2x faster on big models, the same text distribution to within the "
+                         "rounding");
+}
+
 void add_shape_options(CLI::App* cmd, ModelConfig& model) {
   cmd->add_option("--layers", model.layers, "LSTM layers");
   cmd->add_option("--hidden", model.hidden, "LSTM units per layer");

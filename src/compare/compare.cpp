@@ -83,9 +83,10 @@ GeneratedComparison generate_comparison(const CharLSTM& model, const CompareConf
     for (int i = 0; i < cfg.num_samples; ++i) streams.push_back(sample_config(cfg, t, i));
   }
   std::vector<StreamStats> stats(streams.size());
-  const std::vector<std::string> texts =
-      generate(model, cfg.prime, streams, cfg.length,
-               [&](size_t k, uint8_t byte, const float* z) { stats[k].add(byte, z, streams[k]); });
+  const std::vector<std::string> texts = generate(
+      model, cfg.prime, streams, cfg.length,
+      [&](size_t k, uint8_t byte, const float* z) { stats[k].add(byte, z, streams[k]); },
+      cfg.weights);
 
   return assemble_comparison(cfg, streams, texts, stats);
 }

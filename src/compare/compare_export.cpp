@@ -54,7 +54,8 @@ nlohmann::json to_json(const CompareResult& r) {
                  {"num_samples", c.num_samples},
                  {"seed", c.seed},
                  {"top_k", c.top_k},
-                 {"top_p", c.top_p}};
+                 {"top_p", c.top_p},
+                 {"weights", weight_format_name(c.weights)}};
   j["has_corpus"] = r.has_corpus;
   j["temperatures"] = nlohmann::json::array();
   for (const TemperatureResult& t : r.temperatures) {

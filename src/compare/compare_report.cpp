@@ -121,8 +121,13 @@ std::string markdown(const CompareResult& r, const ReportSource& source,
     std::snprintf(buf, sizeof buf, "- top-k %d, top-p %g\n", c.top_k, c.top_p);
     md += buf;
   }
+  if (c.weights != WeightFormat::fp32)
+    md += std::string("- weights rounded to ") + weight_format_name(c.weights) + "\n";
+  const std::string weights_flag = c.weights == WeightFormat::fp32
+                                       ? ""
+                                       : std::string(" --weights ") + weight_format_name(c.weights);
   md += "\nReproduce a sample: `charrnn generate --model MODEL --prime PRIME --length " +
-        std::to_string(c.length) + " --seed SEED -t T`.\n\n## Metrics\n\n";
+        std::to_string(c.length) + " --seed SEED -t T" + weights_flag + "`.\n\n## Metrics\n\n";
   md += render_table(r, true);
   if (!plots.empty()) {
     md += "\n## Plots\n\n";

@@ -20,7 +20,8 @@ struct ApiContext {
   std::atomic<int> active{0};         // generation requests streaming now
   std::atomic<bool> stopping{false};  // the server is shutting down: streams end now
 
-  explicit ApiContext(const ServeConfig& c) : cfg(c), registry(c.models, c.device, c.max_rows) {}
+  explicit ApiContext(const ServeConfig& c)
+      : cfg(c), registry(c.models, c.device, c.max_rows, c.weights) {}
   // A place among the max_requests streaming requests, given back when the holder is dropped;
   // RequestError 503 (the server adds Retry-After) when all are taken.
   std::shared_ptr<void> acquire_slot();

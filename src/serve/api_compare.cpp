@@ -10,8 +10,10 @@
 namespace charrnn::serve {
 namespace {
 
-CompareConfig compare_config(const CompareRequest& r) {
+// weights: the format the server's engines sample with (--weights), recorded as compare does.
+CompareConfig compare_config(const CompareRequest& r, WeightFormat weights) {
   CompareConfig cfg;
+  cfg.weights = weights;
   cfg.temperatures = r.temperatures;
   cfg.length = r.length;
   cfg.prime = r.prime;
@@ -36,7 +38,7 @@ void handle_compare(ApiContext& ctx, const httplib::Request& req, httplib::Respo
   const CompareRequest r = parse_compare_request(req.body);
   auto model = ctx.registry.get(r.model);
   auto slot = ctx.acquire_slot();
-  const CompareConfig cfg = compare_config(r);
+  const CompareConfig cfg = compare_config(r, ctx.cfg.weights);
   // Stream k = temperature k / num_samples, sample k % num_samples (generate_comparison's order).
   auto streams = std::make_shared<std::vector<SampleConfig>>();
   nlohmann::json list = nlohmann::json::array();

@@ -22,9 +22,10 @@ struct BatchEngine::Row {
   bool finished = false;
 };
 
-BatchEngine::BatchEngine(const CharLSTM& model, int64_t max_rows)
+BatchEngine::BatchEngine(const CharLSTM& model, int64_t max_rows, WeightFormat weights)
     : model_(model),
       max_rows_(max_rows),
+      weights_(weights),
       cpu_(model->device().is_cpu()),
       thread_([this] { run(); }) {}
 
@@ -97,7 +98,7 @@ void BatchEngine::for_groups(size_t n, const std::function<void(size_t, size_t)>
 
 void BatchEngine::run() {
   at::init_num_threads();  // this thread's OpenMP team: the --threads the process was given
-  Stepper stepper(model_, max_rows_);
+  Stepper stepper(model_, max_rows_, weights_);
   std::vector<float> logits(static_cast<size_t>(max_rows_) * kVocab);  // (max_rows,256)
   std::vector<uint8_t> input(static_cast<size_t>(max_rows_));
   std::vector<Row> rows;

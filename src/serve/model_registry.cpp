@@ -44,10 +44,10 @@ std::string checkpoint_of(const std::string& folder) {
 
 }  // namespace
 
-ServedModel::ServedModel(ModelInfo info, CharLSTM model, int64_t max_rows)
+ServedModel::ServedModel(ModelInfo info, CharLSTM model, int64_t max_rows, WeightFormat weights)
     : info_(std::move(info)),
       model_(std::move(model)),
-      engine_(std::make_unique<BatchEngine>(model_, max_rows)) {}
+      engine_(std::make_unique<BatchEngine>(model_, max_rows, weights)) {}
 
 std::string ServedModel::corpus_path() const {
   std::error_code ec;
@@ -71,8 +71,9 @@ const ReferenceCorpus* ServedModel::corpus() {
   return corpus_.get();
 }
 
-ModelRegistry::ModelRegistry(std::string dir, std::string device, int64_t max_rows)
-    : dir_(std::move(dir)), device_(std::move(device)), max_rows_(max_rows) {}
+ModelRegistry::ModelRegistry(std::string dir, std::string device, int64_t max_rows,
+                             WeightFormat weights)
+    : dir_(std::move(dir)), device_(std::move(device)), max_rows_(max_rows), weights_(weights) {}
 
 std::shared_ptr<ServedModel> ModelRegistry::load_locked(const std::string& name,
                                                         const std::string& folder) {
@@ -103,7 +104,7 @@ std::shared_ptr<ServedModel> ModelRegistry::load_locked(const std::string& name,
                    ckpt.model.hidden,
                    ckpt.progress.step,
                    std::isfinite(val) ? std::optional<double>(val) : std::nullopt};
-    entry.model = std::make_shared<ServedModel>(std::move(info), model, max_rows_);
+    entry.model = std::make_shared<ServedModel>(std::move(info), model, max_rows_, weights_);
     spdlog::info("model {}: {} ({} x {}, step {})", name, path, ckpt.model.layers,
                  ckpt.model.hidden, ckpt.progress.step);
   } catch (const InputError& e) {

@@ -13,6 +13,7 @@
 #include "charrnn/config.h"
 #include "charrnn/data/corpus.h"
 #include "charrnn/model/model.h"
+#include "charrnn/model/weight_format.h"
 
 namespace charrnn {
 
@@ -24,6 +25,7 @@ struct CompareConfig {
   uint64_t seed = 1234;  // the same seeds at every temperature
   int top_k = 0;         // applied at every temperature; 0 = disabled
   double top_p = 1.0;    // applied at every temperature; 1 = disabled
+  WeightFormat weights = WeightFormat::fp32;  // the format the sampler keeps the weights in
 };
 
 // Throws InputError for a bad temperature list, num_samples < 1, length < 0, bad top-k/top-p.

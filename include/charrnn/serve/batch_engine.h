@@ -16,6 +16,7 @@
 
 #include "charrnn/config.h"
 #include "charrnn/model/model.h"
+#include "charrnn/model/weight_format.h"
 
 namespace charrnn::serve {
 
@@ -34,7 +35,8 @@ struct StreamJob {
 class BatchEngine {
  public:
   // At most `max_rows` streams step together; more wait, in order, for a row to free up.
-  BatchEngine(const CharLSTM& model, int64_t max_rows);
+  // The Stepper keeps the weights in `weights` (bf16: CPU models only; checked by the caller).
+  BatchEngine(const CharLSTM& model, int64_t max_rows, WeightFormat weights = WeightFormat::fp32);
   ~BatchEngine();  // ends every stream still queued or running (on_end(false)) and joins
   BatchEngine(const BatchEngine&) = delete;
   BatchEngine& operator=(const BatchEngine&) = delete;
@@ -51,6 +53,7 @@ class BatchEngine {
 
   CharLSTM model_;
   int64_t max_rows_;
+  WeightFormat weights_;
   bool cpu_;  // groups of rows step on the intra-op threads (CPU only)
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -11,6 +11,7 @@
 
 #include "charrnn/compare/reference_corpus.h"
 #include "charrnn/model/model.h"
+#include "charrnn/model/weight_format.h"
 #include "charrnn/serve/batch_engine.h"
 
 namespace charrnn::serve {
@@ -28,7 +29,7 @@ struct ModelInfo {
 // A loaded run. Requests hold it by shared_ptr, so a reload never pulls a model from under them.
 class ServedModel {
  public:
-  ServedModel(ModelInfo info, CharLSTM model, int64_t max_rows);
+  ServedModel(ModelInfo info, CharLSTM model, int64_t max_rows, WeightFormat weights);
   const ModelInfo& info() const { return info_; }
   const CharLSTM& model() const { return model_; }
   BatchEngine& engine() { return *engine_; }
@@ -48,8 +49,9 @@ class ServedModel {
 
 class ModelRegistry {
  public:
-  // device: as --device (auto, cpu, cuda:N); max_rows: each engine's batch.
-  ModelRegistry(std::string dir, std::string device, int64_t max_rows);
+  // device: as --device (auto, cpu, cuda:N); max_rows: each engine's batch; weights: the
+  // format the engines sample with.
+  ModelRegistry(std::string dir, std::string device, int64_t max_rows, WeightFormat weights);
   // Every run under the folder, by name, after a re-scan (new, changed and removed runs).
   std::vector<ModelInfo> list();
   // The run `name`; RequestError 404 unless it is a run folder directly under --models (no
@@ -68,6 +70,7 @@ class ModelRegistry {
   std::string dir_;
   std::string device_;
   int64_t max_rows_;
+  WeightFormat weights_;
   std::mutex mu_;
   std::map<std::string, Entry> runs_;
 };

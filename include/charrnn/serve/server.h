@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "charrnn/model/weight_format.h"
+
 namespace charrnn::serve {
 
 struct ServeConfig {
@@ -15,6 +17,7 @@ struct ServeConfig {
   int max_requests = 32;           // generation requests in progress at once; more get 503
   int64_t max_rows = 256;          // streams stepped together per model (more wait their turn)
   double time_limit = 300;         // seconds one request may stream before it is cut off
+  WeightFormat weights = WeightFormat::fp32;  // the format each engine keeps the weights in
 };
 
 class Server {

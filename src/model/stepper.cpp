@@ -93,7 +93,7 @@ struct CpuStep {
   }
 
   // c (n, w's columns) = a (n, w.k) @ w + beta * c. When the weights are bigger than a core's
-  // L2 cache (a 2x512 model: 12.5 MB per byte in fp32), every product streams them from L3 and
+  // L2 cache (a 2x512 model: 13 MB per byte in fp32), every product streams them from L3 and
   // is split by column panels over the intra-op threads, which adds the other cores' bandwidth.
   // Each column's sum is the same either way, so the bytes do not depend on the thread count.
   // Weights that stay in L2 (2x128: 0.9 MB) make each product a few microseconds, too short to

@@ -1,6 +1,8 @@
 // Instruction-set detection and the process-wide kernel path.
 #include "charrnn/model/cpu_isa.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -118,6 +120,21 @@ std::string cpu_model_name() {
     }
   }
   return "unknown CPU";
+}
+
+long l2_cache_bytes() {
+  static const long bytes = [] {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (const long n = sysconf(_SC_LEVEL2_CACHE_SIZE); n > 0) return n;
+#endif
+    // "2048K" (many ARM kernels report caches only here, or nowhere).
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index2/size");
+    long n = 0;
+    char unit = 0;
+    if (in >> n >> unit && n > 0) return unit == 'M' ? n << 20 : unit == 'K' ? n << 10 : n;
+    return 1L << 20;
+  }();
+  return bytes;
 }
 
 }  // namespace charrnn::kernels

@@ -70,11 +70,10 @@ struct CpuStep {
     for (const auto& w : w_cat)
       packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage);
     packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage);
-    constexpr int64_t kSplitBytes = 2 << 20;  // a core's L2 on current x86 server parts
     int64_t bytes = 0;
     for (const auto& p : packed)
       bytes += p.k() * p.n() * (storage == kernels::Storage::bf16 ? 2 : 4);
-    split = bytes > kSplitBytes;
+    split = bytes > kernels::l2_cache_bytes();
   }
 
   void reset() {
@@ -94,11 +93,11 @@ struct CpuStep {
 
   // c (n, w's columns) = a (n, w.k) @ w + beta * c. When the weights are bigger than a core's
   // L2 cache (a 2x512 model: 13 MB per byte in fp32), every product streams them from L3 and
-  // is split by column panels over the intra-op threads, which adds the other cores' bandwidth.
-  // Each column's sum is the same either way, so the bytes do not depend on the thread count.
-  // Weights that stay in L2 (2x128: 0.9 MB) make each product a few microseconds, too short to
-  // gain from a fork/join. Inside a parallel region (generate's stream groups) each thread
-  // already has its own Stepper.
+  // is split by column panels over the intra-op threads, which adds the other cores' bandwidth
+  // (and each core's share may then fit its L2). Each column's sum is the same either way, so
+  // the bytes do not depend on the thread count. Weights that stay in L2 (2x128, 0.9 MB, on a
+  // 2 MB L2) make each product a few microseconds, too short to gain from a fork/join. Inside a
+  // parallel region (generate's stream groups) each thread already has its own Stepper.
   void product(const kernels::PackedMatrix& w, int64_t n, const float* a, int64_t lda, float beta,
                float* c, int64_t ldc) const {
     if (!split || at::get_num_threads() < 2 || at::in_parallel_region()) {

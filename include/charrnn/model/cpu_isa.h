@@ -33,4 +33,8 @@ void set_isa(const std::string& name);
 // /proc/cpuinfo's "model name" (or "unknown CPU").
 std::string cpu_model_name();
 
+// The size of one core's L2 cache in bytes: glibc's sysconf, else sysfs, else 1 MiB. Decides
+// where a model's weights stop fitting a core's cache (stepper.cpp).
+long l2_cache_bytes();
+
 }  // namespace charrnn::kernels

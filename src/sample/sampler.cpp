@@ -26,8 +26,8 @@ namespace {
 
 // The weights are summed in blocks of 8 bytes: the block sums have no dependency on one another,
 // and a draw walks 32 block sums and then at most 8 weights, instead of one chain of up to 256
-// dependent additions. Every machine sums in this one order, so a seed gives the same bytes on
-// every kernel path.
+// dependent additions. Every machine and kernel path sums in this one order, so the draw adds no
+// differences of its own between them (their logits may still differ in the last bits).
 constexpr int kBlock = 8;
 constexpr int kBlocks = kVocab / kBlock;
 static_assert(kVocab % kBlock == 0);

@@ -27,9 +27,8 @@ void validate_sampling(const SampleConfig& cfg);
 void sampling_distribution(const float* logits, const SampleConfig& cfg, double* probs);
 
 // Draws one byte from sampling_distribution(logits) with one uniform u from rng: the first byte
-// whose cumulative weight exceeds u * total, summing in one fixed order (blocks of 8 bytes), so
-// a seed gives the same bytes on every machine and kernel path. If probs_out is given it
-// receives that distribution.
+// whose cumulative weight exceeds u * total, summing in one fixed order (blocks of 8 bytes) on
+// every machine and kernel path. If probs_out is given it receives that distribution.
 int sample_byte(const float* logits, const SampleConfig& cfg, Rng& rng,
                 double* probs_out = nullptr);
 

@@ -58,16 +58,18 @@ for h in (128, 512):
         a, b = [value(o, key) for o in ours], [value(p, key) for p in peer]
         ratio = med([x / y for x, y in zip(a, b)]) if min(b) > 0 else 0
         print(f"| 2x{h} {label} | {med(a):,.0f} | {med(b):,.0f} | {ratio:.2f}x |")
-    # bf16 weights: the peer has no such mode, so the ratio is to charrnn's own fp32 figure.
-    bf16_rows = [("sample_b1_bf16_bytes_per_sec", "sample_b1_bytes_per_sec", "batch 1 (1 thread)")]
+    # bf16 and int8 weights: the peer has no such mode, so the ratio is to charrnn's own fp32.
+    low_rows = [("sample_b1_{}_bytes_per_sec", "sample_b1_bytes_per_sec", "batch 1 (1 thread)")]
     if h == 512:
-        bf16_rows.append(("sample_b1_threads_bf16_bytes_per_sec", "sample_b1_threads_bytes_per_sec",
-                          f"batch 1 ({threads} threads)"))
-    for key, fp32_key, label in bf16_rows:
-        bf16, fp32 = [value(o, key) for o in ours], [value(o, fp32_key) for o in ours]
-        if min(bf16) > 0:
-            ratio = med([x / y for x, y in zip(bf16, fp32)])
-            print(f"| 2x{h} sampling {label}, bf16 weights (ratio: to charrnn's fp32) | "
-                  f"{med(bf16):,.0f} | | {ratio:.2f}x |")
+        low_rows.append(("sample_b1_threads_{}_bytes_per_sec", "sample_b1_threads_bytes_per_sec",
+                         f"batch 1 ({threads} threads)"))
+    for fmt in ("bf16", "int8"):
+        for key, fp32_key, label in low_rows:
+            low = [value(o, key.format(fmt)) for o in ours]
+            fp32 = [value(o, fp32_key) for o in ours]
+            if min(low) > 0:
+                ratio = med([x / y for x, y in zip(low, fp32)])
+                print(f"| 2x{h} sampling {label}, {fmt} weights (ratio: to charrnn's fp32) | "
+                      f"{med(low):,.0f} | | {ratio:.2f}x |")
     print(f"| 2x{h} peak memory MiB | {max(o['peak_rss_bytes'] for o in ours) / 2**20:.0f} | | |")
 PY

@@ -64,16 +64,15 @@ TEST_F(Cli, TrainGenerateEvalEndToEnd) {
   const auto greedy = run_cli("-q generate --model " + dir / "run" + " --length 50 -t 0 -n 2", dir);
   ASSERT_EQ(greedy.status, 0) << greedy.err;
   EXPECT_EQ(greedy.out.substr(0, 50), greedy.out.substr(52, 50));  // greedy ignores the seed
-  // bf16 weights: the same prime and length, its own reproducible bytes.
-  const auto b1 = run_cli("-q generate --model " + dir / "run" +
-                              " --prime 'ROMEO:' --length 120 --seed 5 -t 0.8 --weights bf16",
-                          dir);
-  const auto b2 = run_cli("-q generate --model " + dir / "run" +
-                              " --prime 'ROMEO:' --length 120 --seed 5 -t 0.8 --weights bf16",
-                          dir);
-  ASSERT_EQ(b1.status, 0) << b1.err;
-  EXPECT_EQ(b1.out.size(), g1.out.size());
-  EXPECT_EQ(b1.out, b2.out);
+  // bf16 and int8 weights: the same prime and length, their own reproducible bytes.
+  for (const std::string format : {"bf16", "int8"}) {
+    const std::string args = " --prime 'ROMEO:' --length 120 --seed 5 -t 0.8 --weights " + format;
+    const auto b1 = run_cli("-q generate --model " + dir / "run" + args, dir);
+    const auto b2 = run_cli("-q generate --model " + dir / "run" + args, dir);
+    ASSERT_EQ(b1.status, 0) << format << ": " << b1.err;
+    EXPECT_EQ(b1.out.size(), g1.out.size()) << format;
+    EXPECT_EQ(b1.out, b2.out) << format;
+  }
 
   const auto e =
       run_cli("-q eval --json --model " + dir / "run" + " --data " + dir / "corpus.txt", dir);
@@ -83,15 +82,17 @@ TEST_F(Cli, TrainGenerateEvalEndToEnd) {
   EXPECT_GT(nats, 0.5);
   EXPECT_LT(nats, std::log(256.0));  // better than uniform after 20 steps
   EXPECT_NEAR(bits, nats / std::log(2.0), 1e-9);
-  // Scored with its weights rounded to bf16: the rounding moves the loss, by little.
-  const auto eb = run_cli("-q eval --json --weights bf16 --model " + dir / "run" + " --data " +
-                              dir / "corpus.txt",
-                          dir);
-  ASSERT_EQ(eb.status, 0) << eb.err;
-  const auto jb = nlohmann::json::parse(eb.out);
-  EXPECT_EQ(jb["weights"], "bf16");
-  EXPECT_NE(jb["nats_per_byte"].get<double>(), nats);
-  EXPECT_NEAR(jb["nats_per_byte"].get<double>(), nats, 0.01 * nats);
+  // Scored with its weights rounded to bf16 or int8: the rounding moves the loss, by little.
+  for (const std::string format : {"bf16", "int8"}) {
+    const auto eb = run_cli("-q eval --json --weights " + format + " --model " + dir / "run" +
+                                " --data " + dir / "corpus.txt",
+                            dir);
+    ASSERT_EQ(eb.status, 0) << eb.err;
+    const auto jb = nlohmann::json::parse(eb.out);
+    EXPECT_EQ(jb["weights"], format);
+    EXPECT_NE(jb["nats_per_byte"].get<double>(), nats) << format;
+    EXPECT_NEAR(jb["nats_per_byte"].get<double>(), nats, 0.01 * nats) << format;
+  }
 }
 
 TEST_F(Cli, TrainResumesAndRefusesConflictingArchitecture) {

@@ -85,10 +85,10 @@ TEST_F(CompareCli, GenerateReproducesEachTemperaturesSamples) {
   }
 }
 
-// --weights bf16 reaches the sampler: compare's samples are generate --weights bf16's, and the
+// --weights bf16|int8 reaches the sampler: compare's samples are generate --weights's, and the
 // model's log-likelihood of them is the rounded model's, not the fp32 one's (a tiny model's
 // rounding rarely moves a draw, but it always moves the logits).
-TEST_F(CompareCli, Bf16WeightsGiveGenerateBf16sSamplesFromTheRoundedModel) {
+TEST_F(CompareCli, LowPrecisionWeightsGiveGeneratesSamplesFromTheRoundedModel) {
   const std::string args = " --prime 'ROMEO:' --length 200 --seed 3";
   auto compare = [&](const std::string& weights) {
     const auto c = run_cli(
@@ -96,19 +96,24 @@ TEST_F(CompareCli, Bf16WeightsGiveGenerateBf16sSamplesFromTheRoundedModel) {
     EXPECT_EQ(c.status, 0) << c.err;
     return nlohmann::json::parse(c.out);
   };
-  const auto bf16 = compare("bf16"), fp32 = compare("fp32");
-  EXPECT_EQ(bf16["config"]["weights"], "bf16");
+  const auto fp32 = compare("fp32");
   EXPECT_EQ(fp32["config"]["weights"], "fp32");
-  const auto& b = bf16["temperatures"][0]["samples"][0];
-  const auto& f = fp32["temperatures"][0]["samples"][0];
-  EXPECT_NE(b["log_likelihood"], f["log_likelihood"]);
-  EXPECT_NEAR(b["log_likelihood"].get<double>(), f["log_likelihood"].get<double>(), 1e-2);
-  const auto g = run_cli("-q generate -t 1.5 --weights bf16" + model() + args, dir());
-  ASSERT_EQ(g.status, 0) << g.err;
-  const std::string text = g.out.substr(6, 200);
-  EXPECT_EQ(b["text"], nlohmann::json::parse(nlohmann::json(text).dump(
-                           -1, ' ', false, nlohmann::json::error_handler_t::replace)));
-  expect_clean_error(run_cli("-q compare --weights int8" + model(), dir()), "--weights");
+  for (const std::string format : {"bf16", "int8"}) {
+    SCOPED_TRACE(format);
+    const auto low = compare(format);
+    EXPECT_EQ(low["config"]["weights"], format);
+    const auto& b = low["temperatures"][0]["samples"][0];
+    const auto& f = fp32["temperatures"][0]["samples"][0];
+    EXPECT_NE(b["log_likelihood"], f["log_likelihood"]);
+    EXPECT_NEAR(b["log_likelihood"].get<double>(), f["log_likelihood"].get<double>(),
+                format == "bf16" ? 1e-2 : 1e-1);
+    const auto g = run_cli("-q generate -t 1.5 --weights " + format + model() + args, dir());
+    ASSERT_EQ(g.status, 0) << g.err;
+    const std::string text = g.out.substr(6, 200);
+    EXPECT_EQ(b["text"], nlohmann::json::parse(nlohmann::json(text).dump(
+                             -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  }
+  expect_clean_error(run_cli("-q compare --weights int4" + model(), dir()), "--weights");
 }
 
 TEST_F(CompareCli, SweepPrintsTheTableAndWritesAReport) {

@@ -35,9 +35,25 @@ void round_weights_to_bf16(CharLSTM& model) {
   }
 }
 
+// Every weight in int8 as weight_format.h defines it, worked out by torch: per layer one scale per
+// row of [w_ih | w_hh], per row for the head; s = max |w| / 127, w -> s * round(w / s) (torch's
+// round is half to even).
+void round_weights_to_int8(CharLSTM& model) {
+  torch::NoGradGuard no_grad;
+  auto quantize = [](const std::vector<torch::Tensor>& parts) {
+    auto s = torch::cat(parts, 1).abs().amax(1, /*keepdim=*/true) / 127.f;  // (rows,1)
+    s = torch::where(s == 0, torch::ones_like(s), s);
+    for (auto w : parts) w.copy_(s * torch::round(w / s).clamp(-127, 127));
+  };
+  auto p = model->lstm->named_parameters();
+  for (int k = 0; k < model->config().layers; ++k)
+    quantize({p["weight_ih_l" + std::to_string(k)], p["weight_hh_l" + std::to_string(k)]});
+  quantize({model->head->weight});
+}
+
 // Runs `steps` random bytes through both the Stepper and model->forward one step at a time and
-// expects equal logits at every step. With bf16 weights, forward runs the model with its weights
-// rounded to bf16.
+// expects equal logits at every step. With bf16 or int8 weights, forward runs the model with its
+// weights rounded to that format.
 void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int steps,
                                     WeightFormat weights = WeightFormat::fp32) {
   SCOPED_TRACE("layers " + std::to_string(layers) + " hidden " + std::to_string(hidden) +
@@ -47,6 +63,7 @@ void expect_stepper_matches_forward(int layers, int hidden, int64_t batch, int s
   model->train();  // the Stepper must not depend on the model's mode
   Stepper stepper(model, batch, weights);
   if (weights == WeightFormat::bf16) round_weights_to_bf16(model);
+  if (weights == WeightFormat::int8) round_weights_to_int8(model);
   model->eval();
   model->set_fused(false);  // an independent computation: torch's own LSTM
   torch::NoGradGuard no_grad;
@@ -83,6 +100,30 @@ TEST_P(StepperPath, Bf16WeightsMatchTheModelWithRoundedWeights) {
   expect_stepper_matches_forward(3, 17, 1, 6, WeightFormat::bf16);
 }
 
+TEST_P(StepperPath, Int8WeightsMatchTheModelWithQuantizedWeights) {
+  for (int64_t batch : {1, 2, 7})
+    expect_stepper_matches_forward(2, 40, batch, 12, WeightFormat::int8);
+  expect_stepper_matches_forward(3, 17, 1, 6, WeightFormat::int8);
+  expect_stepper_matches_forward(1, 128, 2, 6, WeightFormat::int8);
+}
+
+// round_weights (what eval --weights int8 scores) is the same model, to the bit.
+TEST(Stepper, RoundWeightsToInt8IsTheQuantizedModel) {
+  torch::manual_seed(8);
+  CharLSTM a(config(2, 24)), b(config(2, 24));
+  torch::NoGradGuard no_grad;
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (auto& kv : pa) pb[kv.key()].copy_(kv.value());
+  round_weights(a, WeightFormat::int8);
+  round_weights_to_int8(b);
+  for (auto& kv : pa) {
+    EXPECT_TRUE(torch::equal(kv.value(), pb[kv.key()])) << kv.key();
+    if (kv.key().find("weight") != std::string::npos) {  // at most 255 distinct values per row
+      EXPECT_LE(std::get<0>(at::_unique(kv.value()[0])).numel(), 255) << kv.key();
+    }
+  }
+}
+
 // bf16 is a different model: the test above would pass for a Stepper that ignored the format
 // only if rounding changed nothing, so check that it does.
 TEST(Stepper, Bf16WeightsChangeTheLogitsByTheRoundingOnly) {
@@ -98,6 +139,14 @@ TEST(Stepper, Bf16WeightsChangeTheLogitsByTheRoundingOnly) {
   EXPECT_GT(worst, 1e-6);  // the weights did change
   EXPECT_LT(worst, 1e-2);  // by bf16's 2^-9 relative rounding, no more
   EXPECT_EQ(parse_weight_format("bf16"), WeightFormat::bf16);
+  // int8's steps are up to max|w| / 254 per weight: bigger, still small.
+  Stepper int8(model, 1, WeightFormat::int8);
+  int8.step(&byte, b.data());
+  worst = 0;
+  for (int i = 0; i < kVocab; ++i) worst = std::max<double>(worst, std::abs(a[i] - b[i]));
+  EXPECT_GT(worst, 1e-5);
+  EXPECT_LT(worst, 5e-2);
+  EXPECT_EQ(parse_weight_format("int8"), WeightFormat::int8);
   EXPECT_THROW(parse_weight_format("int4"), InputError);
 }
 
@@ -130,6 +179,7 @@ TEST(Stepper, BigModelSplitOverThreadsGivesOneThreadsBits) {
   at::set_num_threads(2);
   expect_stepper_matches_forward(2, 384, 1, 3);
   expect_stepper_matches_forward(2, 384, 2, 3, WeightFormat::bf16);
+  expect_stepper_matches_forward(2, 384, 1, 3, WeightFormat::int8);
   at::set_num_threads(threads);
 }
 

@@ -63,7 +63,7 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   for (int i = 0; i < cfg.warmup; ++i) step();
 
   BenchResult r;
-  std::vector<double> train_rates, b1, b1_bf16, b1_mt, b1_mt_bf16, b16;
+  std::vector<double> train_rates, b1, b1_bf16, b1_int8, b1_mt, b1_mt_bf16, b1_mt_int8, b16;
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     const auto t0 = Clock::now();
     // item() inside each step synchronises any device, so the clock sees the work.
@@ -72,7 +72,7 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
                           seconds_since(t0));
   }
   model->eval();
-  // Batch 1: one stream, with fp32 and (CPU) bf16 weights, warmed up first.
+  // Batch 1: one stream, with fp32 and (CPU) bf16 and int8 weights, warmed up first.
   auto batch1 = [&](WeightFormat weights) {
     sampling_rate(model, 1, std::min<int64_t>(200, cfg.sample_bytes), cfg.temperature, weights);
     std::vector<double> rates;
@@ -82,12 +82,16 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   };
   at::set_num_threads(1);  // batch-1 sampling: one thread, as the target says
   b1 = batch1(WeightFormat::fp32);
-  if (device.is_cpu()) b1_bf16 = batch1(WeightFormat::bf16);
+  if (device.is_cpu()) {
+    b1_bf16 = batch1(WeightFormat::bf16);
+    b1_int8 = batch1(WeightFormat::int8);
+  }
   at::set_num_threads(threads);
   // And on every thread: a big model's products are split by columns (stepper.cpp).
   if (device.is_cpu() && threads > 1) {
     b1_mt = batch1(WeightFormat::fp32);
     b1_mt_bf16 = batch1(WeightFormat::bf16);
+    b1_mt_int8 = batch1(WeightFormat::int8);
   }
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     b16.push_back(sampling_rate(model, 16, cfg.sample_bytes, cfg.temperature));
@@ -97,8 +101,10 @@ BenchResult run_benchmark(const BenchConfig& cfg) {
   r.train_chars_per_sec = spread(train_rates);
   r.sample_b1_bytes_per_sec = spread(b1);
   if (!b1_bf16.empty()) r.sample_b1_bf16_bytes_per_sec = spread(b1_bf16);
+  if (!b1_int8.empty()) r.sample_b1_int8_bytes_per_sec = spread(b1_int8);
   if (!b1_mt.empty()) r.sample_b1_threads_bytes_per_sec = spread(b1_mt);
   if (!b1_mt_bf16.empty()) r.sample_b1_threads_bf16_bytes_per_sec = spread(b1_mt_bf16);
+  if (!b1_mt_int8.empty()) r.sample_b1_threads_int8_bytes_per_sec = spread(b1_mt_int8);
   r.sample_b16_bytes_per_sec = spread(b16);
   r.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
   r.device = device.str();

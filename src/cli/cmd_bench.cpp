@@ -60,10 +60,13 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                        {"train_chars_per_sec", to_json(r.train_chars_per_sec)},
                        {"sample_b1_bytes_per_sec", to_json(r.sample_b1_bytes_per_sec)},
                        {"sample_b1_bf16_bytes_per_sec", to_json(r.sample_b1_bf16_bytes_per_sec)},
+                       {"sample_b1_int8_bytes_per_sec", to_json(r.sample_b1_int8_bytes_per_sec)},
                        {"sample_b1_threads_bytes_per_sec",
                         to_json(r.sample_b1_threads_bytes_per_sec)},
                        {"sample_b1_threads_bf16_bytes_per_sec",
                         to_json(r.sample_b1_threads_bf16_bytes_per_sec)},
+                       {"sample_b1_threads_int8_bytes_per_sec",
+                        to_json(r.sample_b1_threads_int8_bytes_per_sec)},
                        {"sample_b16_bytes_per_sec", to_json(r.sample_b16_bytes_per_sec)},
                        {"peak_rss_bytes", r.peak_rss_bytes}})
                 << std::endl;
@@ -80,9 +83,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       row("training", r.train_chars_per_sec, "chars/s");
       row("sampling, batch 1 (1 thr)", r.sample_b1_bytes_per_sec, "bytes/s");
       row("  the same, bf16 weights", r.sample_b1_bf16_bytes_per_sec, "bytes/s");
+      row("  the same, int8 weights", r.sample_b1_int8_bytes_per_sec, "bytes/s");
       if (r.threads > 1 && r.sample_b1_threads_bytes_per_sec.median > 0) {
         row("sampling, batch 1 (all thr)", r.sample_b1_threads_bytes_per_sec, "bytes/s");
         row("  the same, bf16 weights", r.sample_b1_threads_bf16_bytes_per_sec, "bytes/s");
+        row("  the same, int8 weights", r.sample_b1_threads_int8_bytes_per_sec, "bytes/s");
       }
       row("sampling, batch 16", r.sample_b16_bytes_per_sec, "bytes/s");
       std::printf("peak resident memory       %10.1f MiB\n", r.peak_rss_bytes / 1048576.0);

@@ -24,7 +24,7 @@ struct EvalOptions {
   std::string device = "auto";
   int threads = 0;
   bool json = false;
-  std::string weights = "fp32";  // fp32 | bf16: score the model generate --weights would run
+  std::string weights = "fp32";  // fp32 | bf16 | int8: the model generate --weights would run
 };
 
 }  // namespace
@@ -41,8 +41,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   add_threads_option(cmd, o->threads);
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout");
   cmd->add_option("--weights", o->weights,
-                  "Score with the weights as trained (fp32) or rounded to bf16, as `generate "
-                  "--weights bf16` runs them");
+                  "Score with the weights as trained (fp32) or rounded to bf16 or int8, as "
+                  "`generate --weights bf16|int8` runs them");
   auto isa = add_isa_option(cmd);
   cmd->callback([o, &exit_code, isa] {
     apply_isa(*isa);

@@ -23,7 +23,7 @@ struct GenerateOptions {
   int num_samples = 1;
   std::string device = "auto";
   int threads = 1;               // batch-1 sampling is fastest on one thread
-  std::string weights = "fp32";  // fp32 | bf16: the format the sampler keeps the weights in
+  std::string weights = "fp32";  // fp32 | bf16 | int8: the format the sampler keeps the weights in
 };
 
 }  // namespace

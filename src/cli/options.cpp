@@ -21,9 +21,9 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
 
 CLI::Option* add_weights_option(CLI::App* cmd, std::string& weights) {
   return cmd->add_option("--weights", weights,
-                         "Weights as trained (fp32), or rounded to bf16: half the memory traffic, "
-                         "up to 2x faster on big models, the same text distribution to within the "
-                         "rounding");
+                         "Weights as trained (fp32), rounded to bf16 (half the memory traffic, up "
+                         "to 2x faster on big models) or to int8 with a scale per row (a quarter); "
+                         "the same text distribution to within the rounding");
 }
 
 void add_shape_options(CLI::App* cmd, ModelConfig& model) {

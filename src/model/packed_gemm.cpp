@@ -1,14 +1,21 @@
 // PackedMatrix: packing plus one micro-kernel family per kernel path (AVX-512, AVX2+FMA, NEON,
 // portable C++). Every family computes a tile of C from rows of A and whole panels of op(B),
 // with beta applied at the end so beta == 0 never reads C. Each is a template over the panels'
-// element type: float, or uint16_t holding bf16 (Storage::bf16), which a load widens to float by
-// a 16-bit shift, so the arithmetic after the load is the same.
+// element type: float, uint16_t holding bf16 (Storage::bf16), which a load widens to float by a
+// 16-bit shift, or int8_t (Storage::int8), which a load sign-extends and converts; the arithmetic
+// after the load is the same, and an int8 tile multiplies its sums by the columns' scales before
+// it stores them.
 #include "packed_gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <type_traits>
+#include <vector>
+
+#include "charrnn/errors.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -29,6 +36,17 @@ void for_row_blocks(int64_t m, int64_t mr, Fn&& fn) {
     fn(i, rows);
     i += rows;
   }
+}
+
+// Elements of one panel: k rows of nr, and for int8 the panel's nr float scales after them.
+template <typename T>
+constexpr int64_t panel_elements(int64_t k, int64_t nr) {
+  return k * nr + (std::is_same_v<T, int8_t> ? nr * static_cast<int64_t>(sizeof(float)) : 0);
+}
+
+// The scales of an int8 panel of k rows (4-byte aligned: k * nr is a multiple of 16).
+inline const float* panel_scales(const int8_t* panel, int64_t k, int64_t nr) {
+  return reinterpret_cast<const float*>(panel + k * nr);
 }
 
 // Writes an MR x NR tile kept in `acc` (row-major, NR floats per row) to C's first `cols`
@@ -67,7 +85,7 @@ struct Tiles {
 template <typename T>
 void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const float* a,
                     int64_t lda, const T* panels, float beta, float* c, int64_t ldc) {
-  const int64_t np = (n + t.nr - 1) / t.nr, pstride = k * t.nr;
+  const int64_t np = (n + t.nr - 1) / t.nr, pstride = panel_elements<T>(k, t.nr);
   if (m <= 2) {
     const int64_t group = m == 1 ? 4 : 2;
     for (int64_t q = 0; q < np; q += group) {
@@ -94,6 +112,17 @@ inline float widen(uint16_t bf16) {
   std::memcpy(&x, &bits, sizeof x);
   return x;
 }
+inline float widen(int8_t q) { return q; }
+
+// An MR x NR accumulator tile (row-major) times an int8 panel's column scales; others as they are.
+template <int MR, int NR, typename T>
+inline void scale_tile(float* acc, const T* panel, int64_t k) {
+  if constexpr (std::is_same_v<T, int8_t>) {
+    const float* s = panel_scales(panel, k, NR);
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) acc[r * NR + j] *= s[j];
+  }
+}
 
 // ---- portable C++: 4x16 tiles written so the compiler vectorizes the 16-lane loops ----
 
@@ -112,6 +141,7 @@ void tile_portable(int64_t k, const float* a, int64_t lda, const T* panel, float
       for (int j = 0; j < kNrPortable; ++j) ar[j] += av * widen(bp[j]);
     }
   }
+  scale_tile<MR, kNrPortable>(acc, panel, k);
   store_tile<MR, kNrPortable>(acc, cols, beta, c, ldc);
 }
 
@@ -123,7 +153,7 @@ void multiply_portable(int64_t m, int64_t k, int64_t n, const float* a, int64_t 
                                                   tile_portable<2, T>, tile_portable<3, T>,
                                                   tile_portable<4, T>};
   for (int64_t j = 0; j < n; j += kNrPortable) {
-    const T* panel = panels + (j / kNrPortable) * k * kNrPortable;
+    const T* panel = panels + (j / kNrPortable) * panel_elements<T>(k, kNrPortable);
     const int64_t cols = std::min(kNrPortable, n - j);
     for_row_blocks(m, kMrPortable, [&](int64_t i, int64_t rows) {
       tiles[rows](k, a + i * lda, lda, panel, beta, c + i * ldc + j, ldc, cols);
@@ -151,6 +181,20 @@ CHARRNN_AVX512 inline __m512 load16(const uint16_t* p) {
   // "undefined" register that -Wmaybe-uninitialized reports.
   const __m512i wide = _mm512_maskz_cvtepu16_epi32(0xffff, h);
   return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, wide, 16));
+}
+
+CHARRNN_AVX512 inline __m512 load16(const int8_t* p) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepi8_epi32(0xffff, q));
+}
+
+// acc times the scales of the 16 columns from `lane` of an int8 tile's panel; others: acc.
+template <typename T>
+CHARRNN_AVX512 inline __m512 scale16(__m512 acc, const T* panel, int64_t k, int lane) {
+  if constexpr (std::is_same_v<T, int8_t>) {
+    return _mm512_mul_ps(acc, _mm512_loadu_ps(panel_scales(panel, k, 32) + lane));
+  }
+  return acc;
 }
 
 // Lanes 0..valid-1 of a 16-float vector (valid may be <= 0 or > 16).
@@ -186,10 +230,11 @@ CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const T* 
   for (int v = 0; v < V; ++v) {
     const __mmask16 mask = lane_mask16(cols - v * 16);
     if (mask == 0) break;
+    const T* pv = panel + (v / 2) * pstride;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       float* cv = c + r * ldc + v * 16;
-      __m512 out = acc[r][v];
+      __m512 out = scale16(acc[r][v], pv, k, (v % 2) * 16);
       if (beta != 0.f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cv), out);
       _mm512_mask_storeu_ps(cv, mask, out);
     }
@@ -233,6 +278,20 @@ CHARRNN_AVX2 inline __m256 load8(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
+CHARRNN_AVX2 inline __m256 load8(const int8_t* p) {
+  const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
+}
+
+// acc times the scales of the 8 columns from `lane` of an int8 tile's panel; others: acc.
+template <typename T>
+CHARRNN_AVX2 inline __m256 scale8(__m256 acc, const T* panel, int64_t k, int lane) {
+  if constexpr (std::is_same_v<T, int8_t>) {
+    return _mm256_mul_ps(acc, _mm256_loadu_ps(panel_scales(panel, k, 16) + lane));
+  }
+  return acc;
+}
+
 // c (MR rows, the first `cols` of NP*16 columns) = a rows @ NP panels + beta * c.
 // panel q of the tile starts at panel + q * pstride; each is (k,16), 64-byte aligned.
 template <int MR, int NP, typename T>
@@ -262,10 +321,11 @@ CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const T* pan
     const int64_t valid = std::min<int64_t>(8, cols - v * 8);
     if (valid <= 0) break;
     const __m256i mask = lane_mask(valid);
+    const T* pv = panel + (v / 2) * pstride;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       float* cv = c + r * ldc + v * 8;
-      __m256 out = acc[r][v];
+      __m256 out = scale8(acc[r][v], pv, k, (v % 2) * 8);
       if (valid == 8) {
         if (beta != 0.f) out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cv), out);
         _mm256_storeu_ps(cv, out);
@@ -305,6 +365,12 @@ inline float32x4_t load4(const float* p) { return vld1q_f32(p); }
 inline float32x4_t load4(const uint16_t* p) {
   return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
 }
+inline float32x4_t load4(const int8_t* p) {
+  int32_t four;  // the 4 bytes alone: a panel's last row may end its allocation
+  std::memcpy(&four, p, sizeof four);
+  const int16x8_t wide = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(four)));
+  return vcvtq_f32_s32(vmovl_s16(vget_low_s16(wide)));
+}
 
 template <int MR, typename T>
 void tile_neon(int64_t k, const float* a, int64_t lda, const T* panel, float beta, float* c,
@@ -327,6 +393,7 @@ void tile_neon(int64_t k, const float* a, int64_t lda, const T* panel, float bet
   alignas(64) float out[MR * kNrNeon];
   for (int r = 0; r < MR; ++r)
     for (int v = 0; v < 4; ++v) vst1q_f32(out + r * kNrNeon + 4 * v, acc[r][v]);
+  scale_tile<MR, kNrNeon>(out, panel, k);
   store_tile<MR, kNrNeon>(out, cols, beta, c, ldc);
 }
 
@@ -338,7 +405,7 @@ void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
                                               tile_neon<3, T>, tile_neon<4, T>, tile_neon<5, T>,
                                               tile_neon<6, T>};
   for (int64_t j = 0; j < n; j += kNrNeon) {
-    const T* panel = panels + (j / kNrNeon) * k * kNrNeon;
+    const T* panel = panels + (j / kNrNeon) * panel_elements<T>(k, kNrNeon);
     const int64_t cols = std::min(kNrNeon, n - j);
     for_row_blocks(m, kMrNeon, [&](int64_t i, int64_t rows) {
       tiles[rows](k, a + i * lda, lda, panel, beta, c + i * ldc + j, ldc, cols);
@@ -350,19 +417,35 @@ void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
 
 int64_t panel_width(Isa isa) { return isa == Isa::avx512 ? 32 : 16; }
 
-// Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as `convert` makes it.
+// Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as convert(element, j) makes it.
 template <typename T, typename Convert>
 void pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, int64_t nr, T* dst,
           Convert convert) {
-  auto slot = [&](int64_t p, int64_t j) -> T& { return dst[((j / nr) * k + p) * nr + j % nr]; };
+  const int64_t stride = panel_elements<T>(k, nr);
+  auto slot = [&](int64_t p, int64_t j) -> T& { return dst[(j / nr) * stride + p * nr + j % nr]; };
   // Walk B in its storage order.
   if (trans_b) {
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t p = 0; p < k; ++p) slot(p, j) = convert(b[j * ldb + p]);
+      for (int64_t p = 0; p < k; ++p) slot(p, j) = convert(b[j * ldb + p], j);
   } else {
     for (int64_t p = 0; p < k; ++p)
-      for (int64_t j = 0; j < n; ++j) slot(p, j) = convert(b[p * ldb + j]);
+      for (int64_t j = 0; j < n; ++j) slot(p, j) = convert(b[p * ldb + j], j);
   }
+}
+
+// Column j's int8 scale: scales[j] when given, else from the column's largest |element|.
+std::vector<float> column_scales(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
+                                 const float* scales) {
+  if (scales) return std::vector<float>(scales, scales + n);
+  std::vector<float> max_abs(n, 0.f);
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) {
+      const float x = std::abs(trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+      // NaN must reach int8_scale (std::max would drop it)
+      if (!(x <= max_abs[j])) max_abs[j] = x;
+    }
+  for (float& s : max_abs) s = int8_scale(s);
+  return max_abs;
 }
 
 // The upper half of x's bits, rounded to nearest even; a NaN stays a (quiet) NaN.
@@ -401,6 +484,18 @@ void multiply_on(Isa isa, int64_t m, int64_t k, int64_t n, const float* a, int64
 
 float round_to_bf16(float x) { return widen(to_bf16(x)); }
 
+float int8_scale(float max_abs) {
+  if (!std::isfinite(max_abs)) {
+    throw InputError("a weight is not finite, which int8 cannot hold (use --weights fp32)");
+  }
+  return max_abs == 0.f ? 1.f : max_abs / 127.f;
+}
+
+int8_t quantize_int8(float x, float scale) {
+  const float q = std::nearbyint(x / scale);
+  return static_cast<int8_t>(std::clamp(q, -127.f, 127.f));
+}
+
 void round_to_bf16(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = round_to_bf16(x[i]);
 }
@@ -409,21 +504,34 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
     : PackedMatrix(b, ldb, trans_b, k, n, active_isa()) {}
 
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
-                           Storage storage)
+                           Storage storage, const float* scales)
     : isa_(isa), storage_(storage), k_(k), n_(n), nr_(panel_width(isa)) {
   if (!isa_supported(isa)) set_isa(isa);  // throws the one-line InputError
   const int64_t np = (n + nr_ - 1) / nr_;
-  const size_t element = storage == Storage::bf16 ? sizeof(uint16_t) : sizeof(float);
+  const size_t raw =
+      storage == Storage::int8   ? static_cast<size_t>(np * panel_elements<int8_t>(k, nr_))
+      : storage == Storage::bf16 ? static_cast<size_t>(np * k * nr_) * sizeof(uint16_t)
+                                 : static_cast<size_t>(np * k * nr_) * sizeof(float);
   // aligned_alloc wants a multiple of the alignment; at least 64 bytes so k == 0 still owns memory.
-  const size_t raw = static_cast<size_t>(np * k * nr_) * element;
   const size_t bytes = std::max<size_t>(64, (raw + 63) / 64 * 64);
   panels_.reset(std::aligned_alloc(64, bytes));
   if (!panels_) throw std::bad_alloc();
   std::memset(panels_.get(), 0, bytes);
-  if (storage == Storage::bf16) {
-    pack(b, ldb, trans_b, k, n, nr_, static_cast<uint16_t*>(panels_.get()), to_bf16);
+  if (storage == Storage::int8) {
+    const std::vector<float> s = column_scales(b, ldb, trans_b, k, n, scales);
+    auto* dst = static_cast<int8_t*>(panels_.get());
+    pack(b, ldb, trans_b, k, n, nr_, dst, [&](float x, int64_t j) { return quantize_int8(x, s[j]); });
+    for (int64_t j = 0; j < n; ++j) {  // each panel's scales after its k rows (padding: 0)
+      std::memcpy(dst + (j / nr_) * panel_elements<int8_t>(k, nr_) + k * nr_ +
+                      (j % nr_) * sizeof(float),
+                  &s[j], sizeof(float));
+    }
+  } else if (storage == Storage::bf16) {
+    pack(b, ldb, trans_b, k, n, nr_, static_cast<uint16_t*>(panels_.get()),
+         [](float x, int64_t) { return to_bf16(x); });
   } else {
-    pack(b, ldb, trans_b, k, n, nr_, static_cast<float*>(panels_.get()), [](float x) { return x; });
+    pack(b, ldb, trans_b, k, n, nr_, static_cast<float*>(panels_.get()),
+         [](float x, int64_t) { return x; });
   }
 }
 
@@ -436,6 +544,12 @@ void PackedMatrix::multiply_panels(int64_t m, const float* a, int64_t lda, float
                                    int64_t ldc, int64_t first, int64_t last) const {
   const int64_t j = first * nr_, cols = std::min(n_, last * nr_) - j;
   if (m == 0 || cols <= 0) return;
+  if (storage_ == Storage::int8) {
+    const int64_t offset = first * panel_elements<int8_t>(k_, nr_);  // bytes before panel `first`
+    multiply_on(isa_, m, k_, cols, a, lda, static_cast<const int8_t*>(panels_.get()) + offset,
+                beta, c + j, ldc);
+    return;
+  }
   const int64_t offset = first * k_ * nr_;  // elements before panel `first`
   if (storage_ == Storage::bf16) {
     multiply_on(isa_, m, k_, cols, a, lda, static_cast<const uint16_t*>(panels_.get()) + offset,

@@ -17,23 +17,34 @@ namespace charrnn::kernels {
 
 // How the packed copy of B is stored. bf16 keeps the upper 16 bits of each float (rounded to
 // nearest even): half the bytes to stream from cache or memory per product, which is what bounds
-// batch-1 sampling once the weights outgrow the core's L2. A and C, the products and the sums
-// stay float; the kernels widen each bf16 to the float it stands for.
-enum class Storage { fp32, bf16 };
+// batch-1 sampling once the weights outgrow the core's L2. int8 keeps a quarter: column j of
+// op(B) as integers q in [-127, 127] times one float scale s_j (see quantize_int8). A and C, the
+// products and the sums stay float; the kernels widen each bf16 or int8 to a float, and an int8
+// column's sum is multiplied by its scale once, at the end.
+enum class Storage { fp32, bf16, int8 };
 
 // x rounded to the nearest bf16 (ties to even), as the float it stands for; NaN stays NaN.
 float round_to_bf16(float x);
 // The same for each of the n floats at x, in place.
 void round_to_bf16(float* x, int64_t n);
 
+// The int8 scale of a column whose largest |element| is max_abs: max_abs / 127, so that element
+// maps to +-127; 1 for an all-zero column. InputError when max_abs is not finite.
+float int8_scale(float max_abs);
+// x / scale rounded to the nearest integer (ties to even), clamped to [-127, 127]; the element
+// then stands for scale * q.
+int8_t quantize_int8(float x, float scale);
+
 class PackedMatrix {
  public:
   // Packs op(B) (k,n): B is row-major with row stride ldb, (k,n) as is or (n,k) when trans_b.
   // B is copied: it need not outlive the PackedMatrix. Packed for `isa` (an InputError if the
-  // CPU lacks it), by default the active path, in `storage`, by default fp32.
+  // CPU lacks it), by default the active path, in `storage`, by default fp32. With int8 storage
+  // `scales` (n floats, from int8_scale) gives the columns' scales; null: each column's own
+  // int8_scale(max |element|).
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n);
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
-               Storage storage = Storage::fp32);
+               Storage storage = Storage::fp32, const float* scales = nullptr);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
@@ -58,8 +69,9 @@ class PackedMatrix {
   Isa isa_;
   Storage storage_;
   int64_t k_, n_, nr_;                // nr_: panel width in elements
-  std::unique_ptr<void, Free> panels_;  // (ceil(n/nr), k, nr) floats or bf16s, zero-padded,
-                                        // 64-byte aligned
+  // ceil(n/nr) panels, each (k, nr) floats, bf16s or int8s (then followed by its nr scales),
+  // zero-padded, 64-byte aligned
+  std::unique_ptr<void, Free> panels_;
 };
 
 }  // namespace charrnn::kernels

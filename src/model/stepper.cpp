@@ -42,19 +42,32 @@ struct CpuStep {
     auto get = [&](const std::string& name) {
       return p[name].detach().to(at::kFloat).clone(at::MemoryFormat::Contiguous);
     };
-    const auto storage =
-        weights == WeightFormat::bf16 ? kernels::Storage::bf16 : kernels::Storage::fp32;
+    const auto storage = weights == WeightFormat::bf16   ? kernels::Storage::bf16
+                         : weights == WeightFormat::int8 ? kernels::Storage::int8
+                                                         : kernels::Storage::fp32;
+    // int8 scales (weight_format.h): per layer, one per row of [w_ih | w_hh]; null otherwise.
+    std::vector<std::vector<float>> scales(L + 1);
     // Layer 1's input weights are read one row per byte, so they stay float, but hold the values
     // the other weights are rounded to: every weight of the model has the same format.
     at::Tensor w_ih0 = get("weight_ih_l0");
+    w_hh0 = get("weight_hh_l0");
     if (storage == kernels::Storage::bf16) {
       kernels::round_to_bf16(w_ih0.data_ptr<float>(), w_ih0.numel());
+    } else if (storage == kernels::Storage::int8) {
+      scales[0] = int8_row_scales({w_ih0, w_hh0});
+      float* w = w_ih0.data_ptr<float>();  // (4H,256): row j has scale j
+      for (int64_t j = 0; j < w_ih0.size(0); ++j)
+        for (int64_t i = 0; i < kVocab; ++i) {
+          float& v = w[j * kVocab + i];
+          v = scales[0][j] * kernels::quantize_int8(v, scales[0][j]);
+        }
     }
     table = w_ih0.t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
-    w_hh0 = get("weight_hh_l0");
     for (int64_t k = 1; k < L; ++k) {
       const std::string s = std::to_string(k);
-      w_cat.push_back(at::cat({get("weight_ih_l" + s), get("weight_hh_l" + s)}, 1));
+      const at::Tensor w_ih = get("weight_ih_l" + s), w_hh = get("weight_hh_l" + s);
+      if (storage == kernels::Storage::int8) scales[k] = int8_row_scales({w_ih, w_hh});
+      w_cat.push_back(at::cat({w_ih, w_hh}, 1));
       bias.push_back(get("bias_ih_l" + s) + get("bias_hh_l" + s));
     }
     w_head = model->head->weight.detach().to(at::kFloat).contiguous().clone();
@@ -65,14 +78,20 @@ struct CpuStep {
       c.push_back(at::zeros({B, H}, at::kFloat));
     }
     const int64_t G = 4 * H;
+    if (storage == kernels::Storage::int8) scales[L] = int8_row_scales({w_head});
+    auto scales_of = [&](int64_t k) { return scales[k].empty() ? nullptr : scales[k].data(); };
     const kernels::Isa isa = kernels::active_isa();
-    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G, isa, storage);
-    for (const auto& w : w_cat)
-      packed.emplace_back(w.data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage);
-    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage);
+    packed.emplace_back(w_hh0.data_ptr<float>(), H, /*trans_b=*/true, H, G, isa, storage,
+                        scales_of(0));
+    for (int64_t k = 1; k < L; ++k)
+      packed.emplace_back(w_cat[k - 1].data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage,
+                          scales_of(k));
+    packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage, scales_of(L));
+    const int element = storage == kernels::Storage::int8   ? 1
+                        : storage == kernels::Storage::bf16 ? 2
+                                                            : 4;
     int64_t bytes = 0;
-    for (const auto& p : packed)
-      bytes += p.k() * p.n() * (storage == kernels::Storage::bf16 ? 2 : 4);
+    for (const auto& p : packed) bytes += p.k() * p.n() * element;
     split = bytes > kernels::l2_cache_bytes();
   }
 

@@ -4,6 +4,7 @@
 // Torch-free: also built by scripts/arm64_kernel_test.sh.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -47,10 +48,27 @@ float bf16_reference(float x) {
   return (down_bits & 0x10000u) == 0 ? down : up;
 }
 
+// Column j of op(B) in int8, worked out from the format's definition: s = max |b| / 127 (1 for
+// a zero column), each element standing for s * round-half-even(b / s), clamped to +-127.
+// `scale_factor` widens every scale (given scales need not be the columns' own).
+std::vector<float> int8_reference(const std::vector<float>& column, float scale_factor = 1.f) {
+  float max_abs = 0.f;
+  for (float x : column) max_abs = std::max(max_abs, std::abs(x));
+  const float s = (max_abs == 0.f ? 1.f : max_abs / 127.f) * scale_factor;
+  std::vector<float> out;
+  for (float x : column) {
+    double q = std::nearbyint(double(x / s));
+    out.push_back(s * static_cast<float>(std::clamp(q, -127.0, 127.0)));
+  }
+  return out;
+}
+
 // Max |error| of one multiply against the double-precision product, in units of the expected
-// rounding error sqrt(k) * 1e-5; fails on any column past n that changed. With bf16 storage the
-// reference multiplies by B's values rounded to bf16.
-void check(const Case& cs, bool trans_b, float beta, Storage storage = Storage::fp32) {
+// rounding error sqrt(k) * 1e-5; fails on any column past n that changed. With bf16 or int8
+// storage the reference multiplies by B's values rounded to that format; `given_scales` packs
+// int8 with each column's own scale times 1.5 passed in, rather than computed by the library.
+void check(const Case& cs, bool trans_b, float beta, Storage storage = Storage::fp32,
+           bool given_scales = false) {
   const auto seed = static_cast<unsigned>(cs.m * 1000 + cs.k * 10 + cs.n);
   // A and C live inside wider buffers so row strides differ from their widths.
   const int64_t lda = cs.k + 3, ldc = cs.n + 5;
@@ -61,20 +79,37 @@ void check(const Case& cs, bool trans_b, float beta, Storage storage = Storage::
   std::vector<float> c = randn(cs.m * ldc, seed + 2);
   if (beta == 0.f) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
   const std::vector<float> c0 = c;
+  auto raw_b = [&](int64_t p, int64_t j) { return trans_b ? b[j * ldb + p] : b[p * ldb + j]; };
+  std::vector<std::vector<float>> int8_columns;  // [j][p]
+  std::vector<float> scales;                     // given_scales: what the library is given
+  if (storage == Storage::int8) {
+    for (int64_t j = 0; j < cs.n; ++j) {
+      std::vector<float> column;
+      float max_abs = 0.f;
+      for (int64_t p = 0; p < cs.k; ++p) {
+        column.push_back(raw_b(p, j));
+        max_abs = std::max(max_abs, std::abs(column.back()));
+      }
+      int8_columns.push_back(int8_reference(column, given_scales ? 1.5f : 1.f));
+      scales.push_back((max_abs == 0.f ? 1.f : max_abs / 127.f) * 1.5f);
+    }
+  }
   auto op_b = [&](int64_t p, int64_t j) {
-    const float v = trans_b ? b[j * ldb + p] : b[p * ldb + j];
-    return storage == Storage::bf16 ? bf16_reference(v) : v;
+    if (storage == Storage::int8) return int8_columns[j][p];
+    return storage == Storage::bf16 ? bf16_reference(raw_b(p, j)) : raw_b(p, j);
   };
 
   const PackedMatrix packed(b.data(), ldb, trans_b, cs.k, cs.n, charrnn::kernels::active_isa(),
-                            storage);
+                            storage, given_scales ? scales.data() : nullptr);
   ASSERT_EQ(packed.storage(), storage);
   packed.multiply(cs.m, a.data(), lda, beta, c.data(), ldc);
 
   const std::string what = "m=" + std::to_string(cs.m) + " k=" + std::to_string(cs.k) +
                            " n=" + std::to_string(cs.n) + " trans_b=" + std::to_string(trans_b) +
                            " beta=" + std::to_string(beta) +
-                           (storage == Storage::bf16 ? " bf16" : "");
+                           (storage == Storage::bf16   ? " bf16"
+                            : storage == Storage::int8 ? (given_scales ? " int8 given" : " int8")
+                                                       : "");
   const double tol = 1e-5 * std::sqrt(static_cast<double>(cs.k) + 1.0) * 4;
   double worst = 0;
   for (int64_t i = 0; i < cs.m; ++i) {
@@ -126,10 +161,22 @@ TEST_P(PackedGemm, Bf16StorageMultipliesByTheRoundedMatrix) {
     for (int64_t m : {1, 2, 5}) check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::bf16);
 }
 
+// int8 storage: B quantized per column, everything else float, on every path, shapes and tails
+// (a panel's scales sit after its rows, so every panel offset is exercised), with the scales
+// computed by the library and given to it.
+TEST_P(PackedGemm, Int8StorageMultipliesByTheQuantizedMatrix) {
+  for (const auto& cs : kCases)
+    for (bool trans_b : {false, true})
+      check(cs, trans_b, trans_b ? 1.f : 0.f, Storage::int8, /*given_scales=*/!trans_b);
+  for (int64_t n = 1; n <= 140; ++n)
+    for (int64_t m : {1, 2, 5})
+      check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::int8, n % 5 == 0);
+}
+
 // multiply_panels over disjoint panel ranges (as threads split a big product) writes exactly
 // the bits one multiply() writes, and nothing outside its own columns.
 TEST_P(PackedGemm, PanelRangesGiveTheSameBitsAsOneCall) {
-  for (Storage storage : {Storage::fp32, Storage::bf16})
+  for (Storage storage : {Storage::fp32, Storage::bf16, Storage::int8})
     for (const Case cs : {Case{1, 96, 300}, Case{2, 40, 129}, Case{5, 33, 77}, Case{16, 64, 512}}) {
       const std::vector<float> a = randn(cs.m * cs.k, 11), b = randn(cs.k * cs.n, 12);
       const PackedMatrix packed(b.data(), cs.n, false, cs.k, cs.n, charrnn::kernels::active_isa(),
@@ -151,6 +198,30 @@ TEST_P(PackedGemm, PanelRangesGiveTheSameBitsAsOneCall) {
             << "m=" << cs.m << " n=" << cs.n << " cut at panel " << cut;
       }
     }
+}
+
+// Hand-worked: a column whose largest |element| is 2.54 has scale 0.02, and 2.54 is 127 steps;
+// with scale 0.25 (exact in binary), -12.625 is -50.5 steps and 0.375 is 1.5: ties, which go to
+// the even -50 and 2; a zero column gets scale 1.
+TEST(Int8, QuantizesToTheNearestStepOfTheColumnScale) {
+  using charrnn::kernels::int8_scale;
+  using charrnn::kernels::quantize_int8;
+  const float s = int8_scale(2.54f);
+  EXPECT_FLOAT_EQ(s, 0.02f);
+  EXPECT_EQ(quantize_int8(2.54f, s), 127);
+  EXPECT_EQ(quantize_int8(-2.54f, s), -127);
+  EXPECT_EQ(quantize_int8(-12.625f, 0.25f), -50);
+  EXPECT_EQ(quantize_int8(0.375f, 0.25f), 2);
+  EXPECT_EQ(quantize_int8(0.37f, 0.25f), 1);
+  EXPECT_EQ(quantize_int8(0.12f, 0.25f), 0);
+  EXPECT_EQ(quantize_int8(9.f, s), 127);  // beyond a given scale's range: clamped
+  EXPECT_EQ(int8_scale(0.f), 1.f);
+  EXPECT_THROW(int8_scale(std::numeric_limits<float>::infinity()), charrnn::InputError);
+  EXPECT_THROW(int8_scale(std::numeric_limits<float>::quiet_NaN()), charrnn::InputError);
+  // Packing a column that holds a NaN is the same one-line error, not a silent garbage column.
+  const float b[2] = {1.f, std::numeric_limits<float>::quiet_NaN()};
+  EXPECT_THROW(PackedMatrix(b, 1, false, 2, 1, charrnn::kernels::active_isa(), Storage::int8),
+               charrnn::InputError);
 }
 
 TEST(Bf16, RoundsToNearestEven) {

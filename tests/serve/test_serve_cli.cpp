@@ -9,7 +9,7 @@ TEST(ServeCli, AMissingModelsFolderIsAOneLineError) {
   TempDir tmp;
   expect_clean_error(run_cli("serve --models " + tmp / "nope", tmp), "--models");
   expect_clean_error(run_cli("serve --models " + tmp.path() + " --port 70000", tmp), "--port");
-  expect_clean_error(run_cli("serve --models " + tmp.path() + " --weights int8", tmp), "--weights");
+  expect_clean_error(run_cli("serve --models " + tmp.path() + " --weights int4", tmp), "--weights");
 }
 
 TEST(ServeCli, WarnsOnEveryInterfaceAndStopsOnSigint) {

@@ -30,9 +30,12 @@ struct BenchResult {
   Spread train_chars_per_sec;
   Spread sample_b1_bytes_per_sec;   // one stream, one thread
   Spread sample_b1_bf16_bytes_per_sec;  // the same with bf16 weights (CPU only; else zeros)
-  // One stream on `threads` threads, fp32 and bf16 weights (CPU and threads > 1; else zeros).
+  Spread sample_b1_int8_bytes_per_sec;  // the same with int8 weights (CPU only; else zeros)
+  // One stream on `threads` threads, fp32, bf16 and int8 weights (CPU and threads > 1; else
+  // zeros).
   Spread sample_b1_threads_bytes_per_sec;
   Spread sample_b1_threads_bf16_bytes_per_sec;
+  Spread sample_b1_threads_int8_bytes_per_sec;
   Spread sample_b16_bytes_per_sec;  // 16 streams, `threads` threads
   int64_t peak_rss_bytes = 0;
   std::string device;

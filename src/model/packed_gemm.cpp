@@ -76,6 +76,7 @@ template <typename T>
 struct Tiles {
   int64_t nr, mr;  // panel width, most rows per tile
   TileFn<T> one[5], two[3], rows[9];
+  int64_t one_group = 4;  // most panels per one-row tile (entries of `one` past it unused)
 };
 
 // The loops every x86 family shares. One or two rows (batch-1 and batch-2 sampling) take several
@@ -87,7 +88,7 @@ void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const fl
                     int64_t lda, const T* panels, float beta, float* c, int64_t ldc) {
   const int64_t np = (n + t.nr - 1) / t.nr, pstride = panel_elements<T>(k, t.nr);
   if (m <= 2) {
-    const int64_t group = m == 1 ? 4 : 2;
+    const int64_t group = m == 1 ? t.one_group : 2;
     for (int64_t q = 0; q < np; q += group) {
       const int64_t g = std::min(group, np - q), j = q * t.nr;
       (m == 1 ? t.one : t.two)[g](k, a, lda, panels + q * pstride, pstride, beta, c + j, ldc,
@@ -346,7 +347,10 @@ void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
       {nullptr, tile_avx2<1, 1, T>, tile_avx2<1, 2, T>, tile_avx2<1, 3, T>, tile_avx2<1, 4, T>},
       {nullptr, tile_avx2<2, 1, T>, tile_avx2<2, 2, T>},
       {nullptr, tile_avx2<1, 1, T>, tile_avx2<2, 1, T>, tile_avx2<3, 1, T>, tile_avx2<4, 1, T>,
-       tile_avx2<5, 1, T>, tile_avx2<6, 1, T>}};
+       tile_avx2<5, 1, T>, tile_avx2<6, 1, T>},
+      // int8: a load, a sign-extension and a conversion per 8 weights leave one FMA per cycle,
+      // which 4 accumulators keep busy; 8 (1 x 4 panels) spill one of the 16 registers.
+      std::is_same_v<T, int8_t> ? 2 : 4};
   multiply_tiled(tiles, m, k, n, a, lda, panels, beta, c, ldc);
 }
 

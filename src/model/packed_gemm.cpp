@@ -500,6 +500,10 @@ int8_t quantize_int8(float x, float scale) {
   return static_cast<int8_t>(std::clamp(q, -127.f, 127.f));
 }
 
+void round_to_int8(float* x, int64_t n, float scale) {
+  for (int64_t i = 0; i < n; ++i) x[i] = scale * quantize_int8(x[i], scale);
+}
+
 void round_to_bf16(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = round_to_bf16(x[i]);
 }

@@ -34,6 +34,8 @@ float int8_scale(float max_abs);
 // x / scale rounded to the nearest integer (ties to even), clamped to [-127, 127]; the element
 // then stands for scale * q.
 int8_t quantize_int8(float x, float scale);
+// Each of the n floats at x replaced, in place, by the value its int8 stands for at `scale`.
+void round_to_int8(float* x, int64_t n, float scale);
 
 class PackedMatrix {
  public:

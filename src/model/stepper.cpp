@@ -55,12 +55,8 @@ struct CpuStep {
       kernels::round_to_bf16(w_ih0.data_ptr<float>(), w_ih0.numel());
     } else if (storage == kernels::Storage::int8) {
       scales[0] = int8_row_scales({w_ih0, w_hh0});
-      float* w = w_ih0.data_ptr<float>();  // (4H,256): row j has scale j
-      for (int64_t j = 0; j < w_ih0.size(0); ++j)
-        for (int64_t i = 0; i < kVocab; ++i) {
-          float& v = w[j * kVocab + i];
-          v = scales[0][j] * kernels::quantize_int8(v, scales[0][j]);
-        }
+      for (int64_t j = 0; j < w_ih0.size(0); ++j)  // (4H,256): row j has scale j
+        kernels::round_to_int8(w_ih0.data_ptr<float>() + j * kVocab, kVocab, scales[0][j]);
     }
     table = w_ih0.t().contiguous().add_(get("bias_ih_l0") + get("bias_hh_l0"));
     for (int64_t k = 1; k < L; ++k) {

@@ -56,13 +56,9 @@ void round_matrices(const std::vector<at::Tensor>& parts, WeightFormat format) {
   }
   const std::vector<float> scales = int8_row_scales(parts);
   for (const at::Tensor& w : parts) {
-    float* x = w.data_ptr<float>();
     const int64_t cols = w.size(1);
     for (int64_t j = 0; j < w.size(0); ++j)
-      for (int64_t i = 0; i < cols; ++i) {
-        float& v = x[j * cols + i];
-        v = scales[j] * kernels::quantize_int8(v, scales[j]);
-      }
+      kernels::round_to_int8(w.data_ptr<float>() + j * cols, cols, scales[j]);
   }
 }
 

@@ -422,18 +422,26 @@ void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
 int64_t panel_width(Isa isa) { return isa == Isa::avx512 ? 32 : 16; }
 
 // Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as convert(element, j) makes it.
+// One panel at a time, reading B along its rows (no division per element: packing the recurrent
+// weights runs once per training sequence).
 template <typename T, typename Convert>
 void pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, int64_t nr, T* dst,
           Convert convert) {
   const int64_t stride = panel_elements<T>(k, nr);
-  auto slot = [&](int64_t p, int64_t j) -> T& { return dst[(j / nr) * stride + p * nr + j % nr]; };
-  // Walk B in its storage order.
-  if (trans_b) {
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t p = 0; p < k; ++p) slot(p, j) = convert(b[j * ldb + p], j);
-  } else {
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t j = 0; j < n; ++j) slot(p, j) = convert(b[p * ldb + j], j);
+  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+    T* panel = dst + (j0 / nr) * stride;
+    const int64_t width = std::min(nr, n - j0);
+    if (trans_b) {  // B is (n,k): column j of op(B) is row j of B
+      for (int64_t l = 0; l < width; ++l) {
+        const float* row = b + (j0 + l) * ldb;
+        for (int64_t p = 0; p < k; ++p) panel[p * nr + l] = convert(row[p], j0 + l);
+      }
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        const float* row = b + p * ldb + j0;
+        for (int64_t l = 0; l < width; ++l) panel[p * nr + l] = convert(row[l], j0 + l);
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the torch-free kernels (CPU path detection, packed GEMM, gate updates, exp, dropout
-# masks) and their GoogleTest unit tests (tests/kernels/) for ARM64 with Debian's cross
+# masks, the Adam update) and their GoogleTest unit tests (tests/kernels/) for ARM64 with Debian's cross
 # compiler, and runs them under qemu-user: correctness of the portable and NEON paths, no
 # LibTorch needed.
 # Usage: scripts/arm64_kernel_test.sh [BUILD_DIR [GTEST_ARGS...]]   (default: build-arm64)
@@ -31,7 +31,7 @@ if [ ! -f "$out/gtest.o" ]; then
 fi
 "$cxx" "${flags[@]}" -Wall -Wextra -o "$out/kernel_tests" \
   src/model/cpu_isa.cpp src/model/packed_gemm.cpp src/model/lstm_kernels.cpp \
-  src/model/dropout_kernels.cpp \
+  src/model/dropout_kernels.cpp src/train/adam_kernels.cpp \
   tests/kernels/test_*.cpp "$out/gtest.o" "$out/gtest_main.o"
 echo "arm64_kernel_test: running $out/kernel_tests ${run[*]:+under ${run[*]}}" >&2
 "${run[@]}" "$out/kernel_tests" "$@"

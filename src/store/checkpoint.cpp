@@ -6,12 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <type_traits>
 
 #include "charrnn/errors.h"
 #include "charrnn/store/atomic_file.h"
 #include "charrnn/store/config_json.h"
+#include "charrnn/store/optimizer_state_key.h"
 #include "charrnn/store/run_paths.h"
 
 namespace fs = std::filesystem;
@@ -37,20 +36,6 @@ const char* dtype_name(at::ScalarType t) {
 [[noreturn]] void bad_file(const std::string& path, const std::string& problem) {
   throw InputError("checkpoint '" + path + "' is " + problem +
                    " (use another checkpoint, e.g. the run folder's latest.ckpt, or retrain)");
-}
-
-// The optimizer keys its state by parameter identity; LibTorch 1.x uses a string of the
-// TensorImpl address (formatted as c10::guts::to_string did: an ostream of the pointer),
-// 2.x the address itself. Written without c10::guts, which 2.x no longer has.
-template <typename Map>
-typename Map::key_type state_key(const at::Tensor& p) {
-  if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-    std::ostringstream key;
-    key << p.unsafeGetTensorImpl();
-    return key.str();
-  } else {
-    return p.unsafeGetTensorImpl();
-  }
 }
 
 }  // namespace
@@ -177,7 +162,7 @@ void store_optimizer(const torch::optim::Adam& opt, const CharLSTM& model, Check
   auto& state = const_cast<torch::optim::Adam&>(opt).state();
   using Map = std::remove_reference_t<decltype(state)>;
   for (const auto& p : model->named_parameters()) {
-    auto it = state.find(state_key<Map>(p.value()));
+    auto it = state.find(optimizer_state_key<Map>(p.value()));
     if (it == state.end()) continue;  // no step taken yet
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
     ckpt.tensors["adam." + p.key() + ".exp_avg"] = s.exp_avg();
@@ -204,7 +189,7 @@ void restore_optimizer(const Checkpoint& ckpt, const CharLSTM& model, torch::opt
     s->step(step->second);
     s->exp_avg(m->second.to(p.value().device()).clone());
     s->exp_avg_sq(v->second.to(p.value().device()).clone());
-    state[state_key<Map>(p.value())] = std::move(s);
+    state[optimizer_state_key<Map>(p.value())] = std::move(s);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "charrnn/train/adam_step.h"
+
 namespace charrnn {
 namespace {
 
@@ -78,7 +80,7 @@ StepOutcome train_step(CharLSTM& model, torch::optim::Adam& opt, const torch::Te
     if (out.overflow) state = next.detach();
   }
   if (!finite) return out;
-  opt.step();
+  adam_step(opt);
   state = next.detach();
   return out;
 }

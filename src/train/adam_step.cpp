@@ -64,6 +64,9 @@ void adam_step(torch::optim::Adam& opt) {
       at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t first, int64_t last) {
         kernels::adam_update(last - first, pp + first, g + first, m + first, v + first, c);
       });
+      // Written through raw pointers: count it as the in-place update torch's step is, so that
+      // autograd still notices a saved parameter that changed.
+      p.unsafeGetTensorImpl()->bump_version();
     }
   }
 }

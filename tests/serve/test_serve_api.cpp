@@ -91,22 +91,9 @@ TEST(ServeApi, GenerateStreamsTheBytesCharrnnGenerateGives) {
   }
 }
 
-// serve --weights bf16: /api/compare gives what `compare --json --weights bf16` prints (its
+// serve --weights bf16|int8: /api/compare gives what `compare --json --weights ...` prints (its
 // log-likelihoods are the rounded model's, which differ from fp32's).
-TEST(ServeApi, Bf16WeightsGiveWhatCompareWithBf16WeightsPrints) {
-  charrnn::serve::ServeConfig cfg;
-  cfg.weights = charrnn::WeightFormat::bf16;
-  TestServer s(cfg);
-  auto r = post(s, "/api/compare",
-                {{"model", "tiny"},
-                 {"prime", "ROMEO:"},
-                 {"temperatures", {1.5}},
-                 {"length", 150},
-                 {"seed", 8},
-                 {"num_samples", 1}});
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200) << r->body;
-  const json result = only_event(parse_sse(r->body), "result");
+TEST(ServeApi, LowPrecisionWeightsGiveWhatCompareWithThoseWeightsPrints) {
   auto cli = [](const std::string& weights) {
     TempDir tmp;
     const auto c = run_cli("-q compare --json --model " + models_dir() +
@@ -117,10 +104,27 @@ TEST(ServeApi, Bf16WeightsGiveWhatCompareWithBf16WeightsPrints) {
     EXPECT_EQ(c.status, 0) << c.err;
     return json::parse(c.out);
   };
-  const json bf16 = cli("bf16"), fp32 = cli("fp32");
-  EXPECT_EQ(result, bf16);
-  EXPECT_NE(bf16["temperatures"][0]["samples"][0]["log_likelihood"],
-            fp32["temperatures"][0]["samples"][0]["log_likelihood"]);
+  const json fp32 = cli("fp32");
+  for (const auto format : {charrnn::WeightFormat::bf16, charrnn::WeightFormat::int8}) {
+    SCOPED_TRACE(charrnn::weight_format_name(format));
+    charrnn::serve::ServeConfig cfg;
+    cfg.weights = format;
+    TestServer s(cfg);
+    auto r = post(s, "/api/compare",
+                  {{"model", "tiny"},
+                   {"prime", "ROMEO:"},
+                   {"temperatures", {1.5}},
+                   {"length", 150},
+                   {"seed", 8},
+                   {"num_samples", 1}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json result = only_event(parse_sse(r->body), "result");
+    const json low = cli(charrnn::weight_format_name(format));
+    EXPECT_EQ(result, low);
+    EXPECT_NE(low["temperatures"][0]["samples"][0]["log_likelihood"],
+              fp32["temperatures"][0]["samples"][0]["log_likelihood"]);
+  }
 }
 
 TEST(ServeApi, CompareGivesWhatCompareJsonPrints) {

@@ -453,8 +453,8 @@ std::vector<float> column_scales(const float* b, int64_t ldb, bool trans_b, int6
   for (int64_t p = 0; p < k; ++p)
     for (int64_t j = 0; j < n; ++j) {
       const float x = std::abs(trans_b ? b[j * ldb + p] : b[p * ldb + j]);
-      // NaN must reach int8_scale (std::max would drop it)
-      if (!(x <= max_abs[j])) max_abs[j] = x;
+      // A NaN, once seen, stays (std::max would drop it): int8_scale must refuse it.
+      if (!std::isnan(max_abs[j]) && !(x <= max_abs[j])) max_abs[j] = x;
     }
   for (float& s : max_abs) s = int8_scale(s);
   return max_abs;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "charrnn/errors.h"
 #include "packed_gemm.h"
@@ -39,7 +40,8 @@ std::vector<float> int8_row_scales(const std::vector<at::Tensor>& parts) {
     for (int64_t j = 0; j < rows; ++j)
       for (int64_t i = 0; i < cols; ++i) {
         const float x = std::abs(w[j * cols + i]);
-        if (!(x <= max_abs[j])) max_abs[j] = x;  // NaN must reach int8_scale
+        // A NaN, once seen, stays (std::max would drop it): int8_scale must refuse it.
+        if (!std::isnan(max_abs[j]) && !(x <= max_abs[j])) max_abs[j] = x;
       }
   }
   for (float& s : max_abs) s = kernels::int8_scale(s);

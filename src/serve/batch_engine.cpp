@@ -27,6 +27,7 @@ BatchEngine::BatchEngine(const CharLSTM& model, int64_t max_rows, WeightFormat w
       max_rows_(max_rows),
       weights_(weights),
       cpu_(model->device().is_cpu()),
+      stepper_(std::make_unique<Stepper>(model_, max_rows_, weights_)),
       thread_([this] { run(); }) {}
 
 BatchEngine::~BatchEngine() {
@@ -98,7 +99,7 @@ void BatchEngine::for_groups(size_t n, const std::function<void(size_t, size_t)>
 
 void BatchEngine::run() {
   at::init_num_threads();  // this thread's OpenMP team: the --threads the process was given
-  Stepper stepper(model_, max_rows_, weights_);
+  Stepper& stepper = *stepper_;
   std::vector<float> logits(static_cast<size_t>(max_rows_) * kVocab);  // (max_rows,256)
   std::vector<uint8_t> input(static_cast<size_t>(max_rows_));
   std::vector<Row> rows;

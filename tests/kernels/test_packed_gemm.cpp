@@ -218,10 +218,14 @@ TEST(Int8, QuantizesToTheNearestStepOfTheColumnScale) {
   EXPECT_EQ(int8_scale(0.f), 1.f);
   EXPECT_THROW(int8_scale(std::numeric_limits<float>::infinity()), charrnn::InputError);
   EXPECT_THROW(int8_scale(std::numeric_limits<float>::quiet_NaN()), charrnn::InputError);
-  // Packing a column that holds a NaN is the same one-line error, not a silent garbage column.
-  const float b[2] = {1.f, std::numeric_limits<float>::quiet_NaN()};
-  EXPECT_THROW(PackedMatrix(b, 1, false, 2, 1, charrnn::kernels::active_isa(), Storage::int8),
-               charrnn::InputError);
+  // Packing a column that holds a NaN is the same one-line error, not a silent garbage column,
+  // wherever the NaN is (one before a finite element must not be forgotten).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& b : {std::vector<float>{1.f, nan, 0.5f}, std::vector<float>{nan, 1.f, 2.f}}) {
+    EXPECT_THROW(
+        PackedMatrix(b.data(), 1, false, 3, 1, charrnn::kernels::active_isa(), Storage::int8),
+        charrnn::InputError);
+  }
 }
 
 TEST(Bf16, RoundsToNearestEven) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "charrnn/errors.h"
 #include "charrnn/model/stepper.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/serve/batch_engine.h"
@@ -176,4 +177,17 @@ TEST(BatchEngine, StoppingEndsEveryStreamUnfinished) {
   EXPECT_EQ(a.ended, 1);
   EXPECT_EQ(b.ended, 1);
   EXPECT_FALSE(a.finished);
+}
+
+// A model int8 cannot hold (a weight that is not finite) is the caller's InputError, raised by
+// the constructor (the registry then skips the model), not an error on the engine's own thread,
+// which would end the server.
+TEST(BatchEngine, AModelItsWeightFormatCannotHoldIsAnErrorForTheCaller) {
+  CharLSTM model = peaked_model();
+  {
+    torch::NoGradGuard guard;
+    model->lstm->named_parameters()["weight_hh_l1"][3][5] = std::nan("");
+  }
+  EXPECT_THROW(BatchEngine(model, 4, WeightFormat::int8), InputError);
+  BatchEngine fp32(model, 4);  // fp32 carries the NaN as trained: no error
 }

@@ -16,6 +16,7 @@
 
 #include "charrnn/config.h"
 #include "charrnn/model/model.h"
+#include "charrnn/model/stepper.h"
 #include "charrnn/model/weight_format.h"
 
 namespace charrnn::serve {
@@ -55,6 +56,10 @@ class BatchEngine {
   int64_t max_rows_;
   WeightFormat weights_;
   bool cpu_;  // groups of rows step on the intra-op threads (CPU only)
+  // Built by the constructor, so that a model it cannot hold (int8 of a non-finite weight) is an
+  // InputError for the caller rather than an exception that ends the engine thread (and the
+  // process); used by the engine thread only.
+  std::unique_ptr<Stepper> stepper_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<StreamJob>> queue_;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the torch-free kernels (CPU path detection, packed GEMM, gate updates, exp, dropout
-# masks, the Adam update) and their GoogleTest unit tests (tests/kernels/) for ARM64 with Debian's cross
-# compiler, and runs them under qemu-user: correctness of the portable and NEON paths, no
-# LibTorch needed.
+# masks, the Adam update) and their GoogleTest unit tests (tests/kernels/) for ARM64 with
+# Debian's cross compiler, and runs them under qemu-user: correctness of the portable and NEON
+# paths, no LibTorch needed.
 # Usage: scripts/arm64_kernel_test.sh [BUILD_DIR [GTEST_ARGS...]]   (default: build-arm64)
 #   KERNEL_TEST_NATIVE=1 builds and runs the same driver for this machine instead (x86-64: the
 #   portable, AVX2 and AVX-512 paths the CPU has), which shows the kernels stay torch-free.

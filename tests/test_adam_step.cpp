@@ -42,7 +42,8 @@ const torch::optim::AdamParamState& state_of(torch::optim::Adam& opt, const torc
 
 TEST(AdamStep, MatchesTorchsAdamStepAfterStep) {
   auto ours = make_params(), theirs = make_params();
-  torch::optim::Adam a(ours, torch::optim::AdamOptions(2e-3)), b(theirs, torch::optim::AdamOptions(2e-3));
+  torch::optim::Adam a(ours, torch::optim::AdamOptions(2e-3)),
+      b(theirs, torch::optim::AdamOptions(2e-3));
   for (int step = 1; step <= 6; ++step) {
     set_lr(a, 2e-3 / step);
     set_lr(b, 2e-3 / step);
@@ -51,7 +52,8 @@ TEST(AdamStep, MatchesTorchsAdamStepAfterStep) {
     adam_step(a);
     b.step();
     for (size_t i = 0; i < ours.size(); ++i) {
-      ASSERT_TRUE(torch::allclose(ours[i], theirs[i], 1e-6, 1e-7)) << "param " << i << " step " << step;
+      ASSERT_TRUE(torch::allclose(ours[i], theirs[i], 1e-6, 1e-7))
+          << "param " << i << " step " << step;
     }
   }
   ASSERT_EQ(a.state().size(), b.state().size());  // none for the parameter without a grad

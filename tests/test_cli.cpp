@@ -95,6 +95,27 @@ TEST_F(Cli, TrainGenerateEvalEndToEnd) {
   }
 }
 
+// A model whose weights outgrow the L2 cache (2 x 512: 13 MB) gets the hint to generate with
+// smaller weights; with them, or a model that fits (the tiny one), it does not.
+TEST_F(Cli, GenerateSuggestsSmallerWeightsForAModelBiggerThanTheCache) {
+  train_tiny();
+  const auto r = run_cli("-q train --data " + dir / "corpus.txt" + " --out " + dir / "big" +
+                             " --max-steps 1 --layers 2 --hidden 512 --batch 2 --seq-len 8",
+                         dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto big = run_cli("generate --length 5 --seed 1 --model " + dir / "big", dir);
+  ASSERT_EQ(big.status, 0) << big.err;
+  EXPECT_NE(big.err.find("outgrow this CPU's L2 cache"), std::string::npos) << big.err;
+  EXPECT_NE(big.err.find("--weights int8"), std::string::npos) << big.err;
+  const auto int8 =
+      run_cli("generate --length 5 --seed 1 --weights int8 --model " + dir / "big", dir);
+  ASSERT_EQ(int8.status, 0) << int8.err;
+  EXPECT_EQ(int8.err.find("outgrow"), std::string::npos) << int8.err;
+  const auto tiny = run_cli("generate --length 5 --seed 1 --model " + dir / "run", dir);
+  ASSERT_EQ(tiny.status, 0) << tiny.err;
+  EXPECT_EQ(tiny.err.find("outgrow"), std::string::npos) << tiny.err;
+}
+
 TEST_F(Cli, TrainResumesAndRefusesConflictingArchitecture) {
   train_tiny();
   const auto conflict = run_cli("-q train --out " + dir / "run" + " --resume --hidden 64", dir);

@@ -34,8 +34,8 @@ CLI::Option* add_seed_option(CLI::App* cmd, uint64_t& seed);
 // --temperature/-t, --top-k, --top-p, --seed; returns --seed's option.
 CLI::Option* add_sampling_options(CLI::App* cmd, SampleConfig& sampling);
 
-// --weights FORMAT: fp32, bf16 or int8, the format sampling keeps the weight matrices in (parse with
-// parse_weight_format).
+// --weights FORMAT: fp32, bf16 or int8, the format sampling keeps the weight matrices in (parse
+// with parse_weight_format).
 CLI::Option* add_weights_option(CLI::App* cmd, std::string& weights);
 
 // --isa PATH on a command that runs the CPU kernels; the returned string is empty when unset.

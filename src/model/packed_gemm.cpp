@@ -536,7 +536,8 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
   if (storage == Storage::int8) {
     const std::vector<float> s = column_scales(b, ldb, trans_b, k, n, scales);
     auto* dst = static_cast<int8_t*>(panels_.get());
-    pack(b, ldb, trans_b, k, n, nr_, dst, [&](float x, int64_t j) { return quantize_int8(x, s[j]); });
+    pack(b, ldb, trans_b, k, n, nr_, dst,
+         [&](float x, int64_t j) { return quantize_int8(x, s[j]); });
     for (int64_t j = 0; j < n; ++j) {  // each panel's scales after its k rows (padding: 0)
       std::memcpy(dst + (j / nr_) * panel_elements<int8_t>(k, nr_) + k * nr_ +
                       (j % nr_) * sizeof(float),

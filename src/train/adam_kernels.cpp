@@ -36,8 +36,7 @@ __attribute__((target("avx2,fma"))) void adam_avx2(int64_t n, float* p, const fl
     const __m256 vi =
         _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(a2, gi), gi));
     const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2), eps);
-    const __m256 pi =
-        _mm256_fnmadd_ps(step, _mm256_div_ps(mi, denom), _mm256_loadu_ps(p + i));
+    const __m256 pi = _mm256_fnmadd_ps(step, _mm256_div_ps(mi, denom), _mm256_loadu_ps(p + i));
     _mm256_storeu_ps(m + i, mi);
     _mm256_storeu_ps(v + i, vi);
     _mm256_storeu_ps(p + i, pi);

@@ -52,10 +52,13 @@ void adam_step(torch::optim::Adam& opt) {
       const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
       const double correction1 = 1 - std::pow(beta1, s.step());
       const double correction2 = 1 - std::pow(beta2, s.step());
-      const kernels::AdamCoefficients c{
-          static_cast<float>(beta1), static_cast<float>(1 - beta1), static_cast<float>(beta2),
-          static_cast<float>(1 - beta2), static_cast<float>(o.eps()),
-          static_cast<float>(std::sqrt(correction2)), static_cast<float>(o.lr() / correction1)};
+      const kernels::AdamCoefficients c{static_cast<float>(beta1),
+                                        static_cast<float>(1 - beta1),
+                                        static_cast<float>(beta2),
+                                        static_cast<float>(1 - beta2),
+                                        static_cast<float>(o.eps()),
+                                        static_cast<float>(std::sqrt(correction2)),
+                                        static_cast<float>(o.lr() / correction1)};
       float* pp = p.data_ptr<float>();
       const float* g = p.grad().data_ptr<float>();
       float* m = s.exp_avg().data_ptr<float>();

@@ -18,7 +18,12 @@ TEST_P(AdamKernels, MatchesTheFormulasInDoublePrecision) {
   std::mt19937 gen(3);
   std::normal_distribution<float> normal;
   // Step 3 of lr 2e-3 with torch's default betas and eps: sqrt(1 - 0.999^3), 2e-3 / (1 - 0.9^3).
-  const AdamCoefficients c{0.9f, 0.1f, 0.999f, 0.001f, 1e-8f, static_cast<float>(std::sqrt(1 - std::pow(0.999, 3))),
+  const AdamCoefficients c{0.9f,
+                           0.1f,
+                           0.999f,
+                           0.001f,
+                           1e-8f,
+                           static_cast<float>(std::sqrt(1 - std::pow(0.999, 3))),
                            static_cast<float>(2e-3 / (1 - std::pow(0.9, 3)))};
   for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 31, 1000}) {
     std::vector<float> p(n), g(n), m(n), v(n);

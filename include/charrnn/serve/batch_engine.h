@@ -36,7 +36,8 @@ struct StreamJob {
 class BatchEngine {
  public:
   // At most `max_rows` streams step together; more wait, in order, for a row to free up.
-  // The Stepper keeps the weights in `weights` (bf16, int8: CPU models only; checked by the caller).
+  // The Stepper keeps the weights in `weights` (bf16, int8: CPU models only; checked by the
+  // caller).
   BatchEngine(const CharLSTM& model, int64_t max_rows, WeightFormat weights = WeightFormat::fp32);
   ~BatchEngine();  // ends every stream still queued or running (on_end(false)) and joins
   BatchEngine(const BatchEngine&) = delete;

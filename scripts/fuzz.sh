@@ -24,7 +24,7 @@ SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 declare -A SOURCES=(
   [checkpoint]="src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp"
   [corpus]="src/data/corpus.cpp"
-  [request]="src/serve/request.cpp src/compare/temperature_grid.cpp src/util/json_writer.cpp"
+  [request]="src/serve/request.cpp src/compare/temperature_grid.cpp src/util/json_writer.cpp src/util/display_bytes.cpp"
 )
 
 "$CXX" "${COMMON[@]}" tests/fuzz/make_seeds.cpp src/store/checkpoint_format.cpp src/store/config_json.cpp src/util/json_writer.cpp \

@@ -50,7 +50,7 @@ const $ = (id) => document.getElementById(id);
 const columns = [];  // {t, bytes: number[], pre, slider, label}
 let running = null;
 
-// The terminal's display rule (compare_text.cpp display_bytes): printable ASCII, newlines and
+// The terminal's display rule (display_bytes.cpp): printable ASCII, newlines and
 // well-formed UTF-8 as they are; tab, CR as \t \r; every other byte as \xNN.
 function utf8Len(b, i) {
   const b0 = b[i];

@@ -181,28 +181,6 @@ CompareRequest parse_compare_request(const std::string& body) {
   return r;
 }
 
-std::string escape_controls(const std::string& text) {
-  std::string out;
-  for (const char ch : text) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (byte >= 0x20 && byte != 0x7f) {
-      out += ch;
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\r') {
-      out += "\\r";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[byte >> 4];
-      out += hex[byte & 15];
-    }
-  }
-  return out;
-}
-
 std::string error_json(const std::string& message, const std::string& field) {
   json j{{"error", message}};
   if (!field.empty()) j["field"] = field;

@@ -80,6 +80,7 @@ TEST(ServeRequest, CompareTakesTemperaturesOrASweep) {
   EXPECT_EQ(refused_field(R"({"model": "m", "sweep": "1:0:0.1"})", true), "sweep");
   // A value quoted into the error keeps it on one line (found by Fuzz.request): escaped.
   EXPECT_EQ(refused_field(R"({"model": "m", "sweep": "0.1\n:1\r:\t"})", true), "sweep");
-  EXPECT_EQ(escape_controls("a\nb\r\t\x01\x7f c"), "a\\nb\\r\\t\\x01\\x7f c");
+  EXPECT_EQ(RequestError(400, "f", "a\nb\r\t\x01\x7f c").what(),
+            std::string("a\\nb\\r\\t\\x01\\x7f c"));
   EXPECT_EQ(refused_field(R"({"model": "m", "temperature": 1})", true), "temperature");
 }

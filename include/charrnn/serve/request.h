@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "charrnn/config.h"
+#include "charrnn/util/display_bytes.h"
 
 namespace charrnn::serve {
 
@@ -17,13 +18,13 @@ inline constexpr int kMaxStreams = 64;              // streams (samples x temper
 
 // A request the server refuses: the HTTP status, the field at fault ("" = the whole body) and a
 // one-line message naming the problem and the fix.
-// `text` with its control characters written as escapes (\n, \r, \t, \xHH): a value quoted
+// The message as display_bytes shows it (control characters as \n, \xHH, ...): a value quoted
 // from the request into an error (a sweep of "1\n2") must not break the error's one line.
-std::string escape_controls(const std::string& text);
-
 struct RequestError : std::runtime_error {
   RequestError(int status, std::string field, const std::string& message)
-      : std::runtime_error(escape_controls(message)), status(status), field(std::move(field)) {}
+      : std::runtime_error(display_bytes(message, false)),
+        status(status),
+        field(std::move(field)) {}
   int status;
   std::string field;
 };

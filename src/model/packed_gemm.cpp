@@ -451,11 +451,8 @@ std::vector<float> column_scales(const float* b, int64_t ldb, bool trans_b, int6
   if (scales) return std::vector<float>(scales, scales + n);
   std::vector<float> max_abs(n, 0.f);
   for (int64_t p = 0; p < k; ++p)
-    for (int64_t j = 0; j < n; ++j) {
-      const float x = std::abs(trans_b ? b[j * ldb + p] : b[p * ldb + j]);
-      // A NaN, once seen, stays (std::max would drop it): int8_scale must refuse it.
-      if (!std::isnan(max_abs[j]) && !(x <= max_abs[j])) max_abs[j] = x;
-    }
+    for (int64_t j = 0; j < n; ++j)
+      max_abs[j] = running_max_abs(max_abs[j], trans_b ? b[j * ldb + p] : b[p * ldb + j]);
   for (float& s : max_abs) s = int8_scale(s);
   return max_abs;
 }
@@ -524,10 +521,9 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
     : isa_(isa), storage_(storage), k_(k), n_(n), nr_(panel_width(isa)) {
   if (!isa_supported(isa)) set_isa(isa);  // throws the one-line InputError
   const int64_t np = (n + nr_ - 1) / nr_;
-  const size_t raw =
-      storage == Storage::int8   ? static_cast<size_t>(np * panel_elements<int8_t>(k, nr_))
-      : storage == Storage::bf16 ? static_cast<size_t>(np * k * nr_) * sizeof(uint16_t)
-                                 : static_cast<size_t>(np * k * nr_) * sizeof(float);
+  const size_t raw = storage == Storage::int8
+                         ? static_cast<size_t>(np * panel_elements<int8_t>(k, nr_))
+                         : static_cast<size_t>(np * k * nr_ * element_bytes(storage));
   // aligned_alloc wants a multiple of the alignment; at least 64 bytes so k == 0 still owns memory.
   const size_t bytes = std::max<size_t>(64, (raw + 63) / 64 * 64);
   panels_.reset(std::aligned_alloc(64, bytes));

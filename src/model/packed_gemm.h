@@ -7,6 +7,7 @@
 // C++ (4x16). Torch-free: the ARM64 kernel tests build it without LibTorch.
 // Private to src/: callers own A and C.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -23,6 +24,11 @@ namespace charrnn::kernels {
 // column's sum is multiplied by its scale once, at the end.
 enum class Storage { fp32, bf16, int8 };
 
+// Bytes per stored element (an int8 panel also keeps one float scale per column).
+constexpr int64_t element_bytes(Storage storage) {
+  return storage == Storage::int8 ? 1 : storage == Storage::bf16 ? 2 : 4;
+}
+
 // x rounded to the nearest bf16 (ties to even), as the float it stands for; NaN stays NaN.
 float round_to_bf16(float x);
 // The same for each of the n floats at x, in place.
@@ -31,6 +37,13 @@ void round_to_bf16(float* x, int64_t n);
 // The int8 scale of a column whose largest |element| is max_abs: max_abs / 127, so that element
 // maps to +-127; 1 for an all-zero column. InputError when max_abs is not finite.
 float int8_scale(float max_abs);
+// The largest |element| so far, given the one before (start at 0) and the next element. A NaN,
+// once seen, stays (std::max would drop it when a finite element follows), so int8_scale then
+// refuses the column.
+inline float running_max_abs(float so_far, float x) {
+  const float a = std::abs(x);
+  return std::isnan(so_far) || a <= so_far ? so_far : a;
+}
 // x / scale rounded to the nearest integer (ties to even), clamped to [-127, 127]; the element
 // then stands for scale * q.
 int8_t quantize_int8(float x, float scale);

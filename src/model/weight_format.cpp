@@ -2,9 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <cmath>
-
 #include "charrnn/errors.h"
 #include "packed_gemm.h"
 
@@ -38,11 +35,8 @@ std::vector<float> int8_row_scales(const std::vector<at::Tensor>& parts) {
     const float* w = part.data_ptr<float>();
     const int64_t cols = part.size(1);
     for (int64_t j = 0; j < rows; ++j)
-      for (int64_t i = 0; i < cols; ++i) {
-        const float x = std::abs(w[j * cols + i]);
-        // A NaN, once seen, stays (std::max would drop it): int8_scale must refuse it.
-        if (!std::isnan(max_abs[j]) && !(x <= max_abs[j])) max_abs[j] = x;
-      }
+      for (int64_t i = 0; i < cols; ++i)
+        max_abs[j] = kernels::running_max_abs(max_abs[j], w[j * cols + i]);
   }
   for (float& s : max_abs) s = kernels::int8_scale(s);
   return max_abs;

@@ -7,6 +7,7 @@
 
 #include "charrnn/errors.h"
 #include "charrnn/model/cpu_isa.h"
+#include "charrnn/model/stepper.h"
 #include "charrnn/model/weight_format.h"
 #include "charrnn/sample/generate.h"
 #include "charrnn/sample/sampler.h"
@@ -21,18 +22,13 @@ namespace {
 // byte: say once that smaller weights (and more threads) are faster, with what they cost.
 void suggest_weights(const CharLSTM& model, WeightFormat weights) {
   if (weights != WeightFormat::fp32 || !model->device().is_cpu()) return;
-  int64_t floats = 0;  // the matrices a step streams (layer 1's input weights are a lookup)
-  for (const auto& p : model->named_parameters())
-    if (p.key().find("weight") != std::string::npos &&
-        p.key().find("weight_ih_l0") == std::string::npos)
-      floats += p.value().numel();
-  const double mb = floats * 4 / 1e6;
-  if (floats * 4 <= kernels::l2_cache_bytes()) return;
+  const int64_t bytes = step_weight_bytes(model->config(), WeightFormat::fp32);
+  if (bytes <= kernels::l2_cache_bytes()) return;
   spdlog::info(
       "this model's weights ({:.1f} MB in fp32) outgrow this CPU's L2 cache ({:.1f} MB): "
       "--weights int8 or bf16 generates up to 3x faster (a slightly different model: `charrnn "
       "eval --weights int8` scores it){}",
-      mb, kernels::l2_cache_bytes() / 1e6,
+      bytes / 1e6, kernels::l2_cache_bytes() / 1e6,
       at::get_num_threads() > 1 ? "" : ", and --threads 2 or more adds cores' cache bandwidth");
 }
 

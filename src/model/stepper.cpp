@@ -19,6 +19,12 @@ namespace charrnn {
 
 namespace {
 
+kernels::Storage storage_of(WeightFormat weights) {
+  return weights == WeightFormat::bf16   ? kernels::Storage::bf16
+         : weights == WeightFormat::int8 ? kernels::Storage::int8
+                                         : kernels::Storage::fp32;
+}
+
 // Fast CPU path. Per layer k the buffer xh[k] (B,2H) holds [input to layer k | h_k], so layers
 // above the first do their input and recurrent products in one GEMM against [w_ih | w_hh].
 struct CpuStep {
@@ -42,9 +48,7 @@ struct CpuStep {
     auto get = [&](const std::string& name) {
       return p[name].detach().to(at::kFloat).clone(at::MemoryFormat::Contiguous);
     };
-    const auto storage = weights == WeightFormat::bf16   ? kernels::Storage::bf16
-                         : weights == WeightFormat::int8 ? kernels::Storage::int8
-                                                         : kernels::Storage::fp32;
+    const kernels::Storage storage = storage_of(weights);
     // int8 scales (weight_format.h): per layer, one per row of [w_ih | w_hh]; null otherwise.
     std::vector<std::vector<float>> scales(L + 1);
     // Layer 1's input weights are read one row per byte, so they stay float, but hold the values
@@ -83,12 +87,7 @@ struct CpuStep {
       packed.emplace_back(w_cat[k - 1].data_ptr<float>(), 2 * H, true, 2 * H, G, isa, storage,
                           scales_of(k));
     packed.emplace_back(w_head.data_ptr<float>(), H, true, H, kVocab, isa, storage, scales_of(L));
-    const int element = storage == kernels::Storage::int8   ? 1
-                        : storage == kernels::Storage::bf16 ? 2
-                                                            : 4;
-    int64_t bytes = 0;
-    for (const auto& p : packed) bytes += p.k() * p.n() * element;
-    split = bytes > kernels::l2_cache_bytes();
+    split = step_weight_bytes(cfg, weights) > kernels::l2_cache_bytes();
   }
 
   void reset() {
@@ -161,6 +160,13 @@ struct CpuStep {
 };
 
 }  // namespace
+
+int64_t step_weight_bytes(const ModelConfig& cfg, WeightFormat weights) {
+  const int64_t H = cfg.hidden, G = 4 * H;
+  // w_hh of layer 1, [w_ih | w_hh] of each layer above, the head
+  const int64_t elements = H * G + (cfg.layers - 1) * 2 * H * G + H * kVocab;
+  return elements * kernels::element_bytes(storage_of(weights));
+}
 
 struct Stepper::Impl {
   CharLSTM model;

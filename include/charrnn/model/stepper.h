@@ -8,6 +8,10 @@
 
 namespace charrnn {
 
+// Bytes of weights one CPU step reads with `weights`: every weight matrix but layer 1's input
+// weights, which are a row lookup. Beyond a core's L2 cache they stream from memory every byte.
+int64_t step_weight_bytes(const ModelConfig& cfg, WeightFormat weights);
+
 class Stepper {
  public:
   // Snapshots the model's weights; the model is not modified. Runs on the model's device.

@@ -1,6 +1,6 @@
 // The counter-based dropout mask fill behind dropout_mask (dropout.cpp), per kernel path
-// (cpu_isa.h): AVX2 (also the AVX-512 path) or portable C++ (also NEON). Every path gives the
-// same bits. Torch-free. Private to src/.
+// (cpu_isa.h): AVX-512, AVX2 or portable C++ (also NEON). Every path gives the same bits.
+// Torch-free. Private to src/.
 #pragma once
 #include <cstdint>
 

@@ -3,10 +3,7 @@
 #include <cmath>
 
 #include "charrnn/model/cpu_isa.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "model/simd_vec.h"
 
 namespace charrnn::kernels {
 namespace {
@@ -22,39 +19,43 @@ void adam_scalar(int64_t i, int64_t n, float* p, const float* g, float* m, float
 }
 
 #if defined(__x86_64__)
+CHARRNN_BEGIN_AVX2
+namespace avx2 {
+using V = Avx2Vec;
+#include "adam_kernels_simd.inc"
+}  // namespace avx2
+CHARRNN_END_TARGET
 
-__attribute__((target("avx2,fma"))) void adam_avx2(int64_t n, float* p, const float* g, float* m,
-                                                   float* v, const AdamCoefficients& c) {
-  const __m256 b1 = _mm256_set1_ps(c.beta1), b2 = _mm256_set1_ps(c.beta2),
-               a1 = _mm256_set1_ps(c.rest1), a2 = _mm256_set1_ps(c.rest2),
-               eps = _mm256_set1_ps(c.eps), bc2 = _mm256_set1_ps(c.sqrt_bias_correction2),
-               step = _mm256_set1_ps(c.step_size);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 gi = _mm256_loadu_ps(g + i);
-    const __m256 mi = _mm256_fmadd_ps(b1, _mm256_loadu_ps(m + i), _mm256_mul_ps(a1, gi));
-    const __m256 vi =
-        _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(a2, gi), gi));
-    const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2), eps);
-    const __m256 pi = _mm256_fnmadd_ps(step, _mm256_div_ps(mi, denom), _mm256_loadu_ps(p + i));
-    _mm256_storeu_ps(m + i, mi);
-    _mm256_storeu_ps(v + i, vi);
-    _mm256_storeu_ps(p + i, pi);
-  }
-  adam_scalar(i, n, p, g, m, v, c);
-}
-
-#endif  // __x86_64__
+CHARRNN_BEGIN_AVX512
+namespace avx512 {
+using V = Avx512Vec;
+#include "adam_kernels_simd.inc"
+}  // namespace avx512
+CHARRNN_END_TARGET
+#elif defined(__aarch64__)
+namespace neon {
+using V = NeonVec;
+#include "adam_kernels_simd.inc"
+}  // namespace neon
+#endif
 
 }  // namespace
 
 void adam_update(int64_t n, float* p, const float* g, float* m, float* v,
                  const AdamCoefficients& c) {
+  switch (active_isa()) {
 #if defined(__x86_64__)
-  const Isa isa = active_isa();
-  if (isa == Isa::avx2 || isa == Isa::avx512) return adam_avx2(n, p, g, m, v, c);
+    case Isa::avx2:
+      return avx2::adam(n, p, g, m, v, c);
+    case Isa::avx512:
+      return avx512::adam(n, p, g, m, v, c);
+#elif defined(__aarch64__)
+    case Isa::neon:
+      return neon::adam(n, p, g, m, v, c);
 #endif
-  adam_scalar(0, n, p, g, m, v, c);
+    default:
+      return adam_scalar(0, n, p, g, m, v, c);
+  }
 }
 
 }  // namespace charrnn::kernels

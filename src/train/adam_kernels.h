@@ -1,7 +1,7 @@
 // Adam's update of one parameter in one pass over its elements, per kernel path (cpu_isa.h):
-// AVX2+FMA (also the AVX-512 path) or portable C++ (also NEON). torch::optim::Adam does the same
-// arithmetic as seven tensor ops, each a pass over the parameter's size in memory (about 90 MB a
-// step at 2x512). Torch-free. Private to src/.
+// AVX-512, AVX2+FMA or NEON vectors (adam_kernels_simd.inc), or portable C++. torch::optim::Adam
+// does the same arithmetic as seven tensor ops, each a pass over the parameter's size in memory
+// (about 90 MB a step at 2x512). Torch-free. Private to src/.
 #pragma once
 #include <cstdint>
 

@@ -1,0 +1,142 @@
+// One float vector type per kernel path, with the few operations the element-wise kernels need
+// (gate update, exp, Adam): Avx2Vec (8 lanes), Avx512Vec (16), NeonVec (4). A kernel is written
+// once against `V` (lstm_kernels_simd.inc) and compiled once per path, inside that path's
+// target region (CHARRNN_BEGIN_AVX2 ... CHARRNN_END_TARGET), so one binary carries every path
+// and cpu_isa.h picks at run time. Torch-free. Private to src/.
+#pragma once
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+// Every function defined between a BEGIN and CHARRNN_END_TARGET may use that instruction set
+// (GCC's target pragma; clang's attribute pragma). Only code the dispatch reaches on a CPU that
+// has the set may call them.
+#if defined(__clang__)
+#define CHARRNN_BEGIN_AVX2 \
+  _Pragma("clang attribute push(__attribute__((target(\"avx2,fma\"))), apply_to = function)")
+// clang-format off
+#define CHARRNN_BEGIN_AVX512 \
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx2,fma\"))), apply_to = function)")
+// clang-format on
+#define CHARRNN_END_TARGET _Pragma("clang attribute pop")
+#else
+#define CHARRNN_BEGIN_AVX2 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma\")")
+#define CHARRNN_BEGIN_AVX512 _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx2,fma\")")
+#define CHARRNN_END_TARGET _Pragma("GCC pop_options")
+#endif
+
+namespace charrnn::kernels {
+
+#if defined(__x86_64__)
+
+CHARRNN_BEGIN_AVX2
+struct Avx2Vec {
+  using type = __m256;
+  static constexpr int lanes = 8;
+  static type load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, type a) { _mm256_storeu_ps(p, a); }
+  static type set1(float x) { return _mm256_set1_ps(x); }
+  static type add(type a, type b) { return _mm256_add_ps(a, b); }
+  static type sub(type a, type b) { return _mm256_sub_ps(a, b); }
+  static type mul(type a, type b) { return _mm256_mul_ps(a, b); }
+  static type div(type a, type b) { return _mm256_div_ps(a, b); }
+  static type sqrt(type a) { return _mm256_sqrt_ps(a); }
+  static type min(type a, type b) { return _mm256_min_ps(a, b); }
+  static type max(type a, type b) { return _mm256_max_ps(a, b); }
+  static type fmadd(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }    // a*b + c
+  static type fnmadd(type a, type b, type c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
+  static type floor(type a) { return _mm256_floor_ps(a); }
+  // 2^n for whole numbers n in [-127, 127] held as floats: n + 127 in the exponent bits.
+  static type pow2(type n) {
+    const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  }
+  // 1/d for d in [1, 2^128): the 12-bit estimate and one Newton step, within 2 ulp. A division
+  // issues once every 5 or more cycles on one port; the gate update needs five per unit.
+  static type reciprocal(type d) {
+    const type r = _mm256_rcp_ps(d);
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, set1(1.f)), r);
+  }
+  // a where x >= bound, else 0.
+  static type keep_at_least(type x, float bound, type a) {
+    return _mm256_and_ps(a, _mm256_cmp_ps(x, set1(bound), _CMP_GE_OQ));
+  }
+};
+CHARRNN_END_TARGET
+
+CHARRNN_BEGIN_AVX512
+struct Avx512Vec {
+  using type = __m512;
+  static constexpr int lanes = 16;
+  // GCC 12's unmasked forms of some AVX-512 intrinsics start from an "undefined" register that
+  // -Wmaybe-uninitialized reports; the all-lanes maskz forms are the same instructions.
+  static constexpr __mmask16 kAll = 0xffff;
+  static type load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, type a) { _mm512_storeu_ps(p, a); }
+  static type set1(float x) { return _mm512_set1_ps(x); }
+  static type add(type a, type b) { return _mm512_add_ps(a, b); }
+  static type sub(type a, type b) { return _mm512_sub_ps(a, b); }
+  static type mul(type a, type b) { return _mm512_mul_ps(a, b); }
+  static type div(type a, type b) { return _mm512_div_ps(a, b); }
+  static type sqrt(type a) { return _mm512_maskz_sqrt_ps(kAll, a); }
+  static type min(type a, type b) { return _mm512_maskz_min_ps(kAll, a, b); }
+  static type max(type a, type b) { return _mm512_maskz_max_ps(kAll, a, b); }
+  static type fmadd(type a, type b, type c) { return _mm512_fmadd_ps(a, b, c); }
+  static type fnmadd(type a, type b, type c) { return _mm512_fnmadd_ps(a, b, c); }
+  static type floor(type a) {
+    return _mm512_maskz_roundscale_ps(kAll, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  }
+  static type pow2(type n) {
+    const __m512i e = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(kAll, n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll, e, 23));
+  }
+  // The 14-bit estimate and one Newton step (within 1 ulp).
+  static type reciprocal(type d) {
+    const type r = _mm512_maskz_rcp14_ps(kAll, d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, set1(1.f)), r);
+  }
+  static type keep_at_least(type x, float bound, type a) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, set1(bound), _CMP_GE_OQ), a);
+  }
+};
+CHARRNN_END_TARGET
+
+#elif defined(__aarch64__)
+
+// Advanced SIMD is part of every ARMv8-A CPU: no target region needed.
+struct NeonVec {
+  using type = float32x4_t;
+  static constexpr int lanes = 4;
+  static type load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, type a) { vst1q_f32(p, a); }
+  static type set1(float x) { return vdupq_n_f32(x); }
+  static type add(type a, type b) { return vaddq_f32(a, b); }
+  static type sub(type a, type b) { return vsubq_f32(a, b); }
+  static type mul(type a, type b) { return vmulq_f32(a, b); }
+  static type div(type a, type b) { return vdivq_f32(a, b); }
+  static type sqrt(type a) { return vsqrtq_f32(a); }
+  static type min(type a, type b) { return vminq_f32(a, b); }
+  static type max(type a, type b) { return vmaxq_f32(a, b); }
+  static type fmadd(type a, type b, type c) { return vfmaq_f32(c, a, b); }
+  static type fnmadd(type a, type b, type c) { return vfmsq_f32(c, a, b); }
+  static type floor(type a) { return vrndmq_f32(a); }
+  static type pow2(type n) {
+    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+  }
+  // ARMv8's vector division is exact and pipelined well enough here; the estimate (8 bits)
+  // would need two Newton steps.
+  static type reciprocal(type d) { return vdivq_f32(vdupq_n_f32(1.f), d); }
+  static type keep_at_least(type x, float bound, type a) {
+    return vreinterpretq_f32_u32(
+        vandq_u32(vreinterpretq_u32_f32(a), vcgeq_f32(x, vdupq_n_f32(bound))));
+  }
+};
+
+#endif
+
+}  // namespace charrnn::kernels

@@ -53,10 +53,13 @@ struct Forward {
   at::Tensor y, h_last, c_last, gates, c, tanh_c;
 };
 
-// Runs the recurrence. `gates` arrives holding every step's input term x_t W_ih^T, plus the
-// biases when `bias` is null; otherwise bias (4H) = b_ih + b_hh is added in the gate update.
+// Runs the recurrence. Step t's rows of `gates` hold its input term x_t W_ih^T, plus the biases
+// when `bias` is null (otherwise bias (4H) = b_ih + b_hh is added in the gate update), once
+// fill_input(t, first_row, rows, gates_t) has run: it writes them there (byte input: rows of a
+// table, on the thread that then reads them) or leaves what the caller put in `gates` before.
+template <typename FillInput>
 Forward recur_forward(at::Tensor gates, const float* bias, const at::Tensor& h0,
-                      const at::Tensor& c0, const at::Tensor& w_hh) {
+                      const at::Tensor& c0, const at::Tensor& w_hh, const FillInput& fill_input) {
   const int64_t T = gates.size(0), B = gates.size(1), H = w_hh.size(1), G = 4 * H;
   const at::Tensor h0c = h0.contiguous(), c0c = c0.contiguous(), whh = w_hh.contiguous();
   Forward f;
@@ -77,6 +80,7 @@ Forward recur_forward(at::Tensor gates, const float* bias, const at::Tensor& h0,
       const float* h_prev = t ? ys + off - B * H : h0p + r0 * H;
       const float* c_prev = t ? cs + off - B * H : c0p + r0 * H;
       float* gt = g + (t * B + r0) * G;
+      fill_input(t, r0, rows, gt);
       // gates_t (rows,4H) += h_{t-1} (rows,H) @ w_hh^T (H,4H)
       w_t.multiply(rows, h_prev, H, 1.f, gt, G);
       kernels::lstm_gates_forward(rows, H, gt, G, bias, c_prev, H, cs + off, H, tcs + off, H,
@@ -181,7 +185,8 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     kernels::sgemm(false, true, T * B, G, I, 1.f, xt.data_ptr<float>(), I, wih.data_ptr<float>(), I,
                    0.f, gates.data_ptr<float>(), G);
     const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
-    const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh);
+    const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
+                                    [](int64_t, int64_t, int64_t, float*) {});
     return save_and_return(ctx, f, x, h0, c0, w_ih, w_hh);
   }
 
@@ -223,16 +228,19 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
     const at::Tensor table = w_ih.t().clone(at::MemoryFormat::Contiguous).add_(b_ih + b_hh);
     at::Tensor gates = at::empty({T, B, G}, table.options());
     const auto idx = bytes.accessor<int64_t, 2>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t)
+        TORCH_CHECK(idx[b][t] >= 0 && idx[b][t] < V, "fused_lstm_layer_bytes: byte ", idx[b][t],
+                    " outside [0,", V, ")");
     const float* tab = table.data_ptr<float>();
-    float* g = gates.data_ptr<float>();
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < B; ++b) {
-        const int64_t v = idx[b][t];
-        TORCH_CHECK(v >= 0 && v < V, "fused_lstm_layer_bytes: byte ", v, " outside [0,", V, ")");
-        std::memcpy(g + (t * B + b) * G, tab + v * G, G * sizeof(float));
-      }
-    // The table already holds the biases.
-    const Forward f = recur_forward(std::move(gates), nullptr, h0, c0, w_hh);
+    // Each step's rows are copied from the table by the thread that runs them, just before its
+    // product reads them: no separate pass over all T*B rows. The table already holds the biases.
+    const Forward f = recur_forward(
+        std::move(gates), nullptr, h0, c0, w_hh,
+        [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
+          for (int64_t b = 0; b < rows; ++b)
+            std::memcpy(gt + b * G, tab + idx[r0 + b][t] * G, G * sizeof(float));
+        });
     return save_and_return(ctx, f, bytes, h0, c0, w_ih, w_hh);
   }
 

@@ -235,12 +235,12 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
     const float* tab = table.data_ptr<float>();
     // Each step's rows are copied from the table by the thread that runs them, just before its
     // product reads them: no separate pass over all T*B rows. The table already holds the biases.
-    const Forward f = recur_forward(
-        std::move(gates), nullptr, h0, c0, w_hh,
-        [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
-          for (int64_t b = 0; b < rows; ++b)
-            std::memcpy(gt + b * G, tab + idx[r0 + b][t] * G, G * sizeof(float));
-        });
+    const Forward f =
+        recur_forward(std::move(gates), nullptr, h0, c0, w_hh,
+                      [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
+                        for (int64_t b = 0; b < rows; ++b)
+                          std::memcpy(gt + b * G, tab + idx[r0 + b][t] * G, G * sizeof(float));
+                      });
     return save_and_return(ctx, f, bytes, h0, c0, w_ih, w_hh);
   }
 

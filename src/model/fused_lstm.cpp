@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "charrnn/model/cpu_isa.h"
 #include "lstm_kernels.h"
 #include "packed_gemm.h"
 
@@ -112,8 +113,12 @@ struct Backward {
 };
 
 // grad_y (B,T,H), grad_h, grad_c (B,H) may be undefined (output unused). y: (B,T,H) time-major.
+// after_step(t, first_row, rows, d_gates_t) runs on the thread that has just formed those rows'
+// d_gates_t, while they are in its cache.
+template <typename AfterStep>
 Backward recur_backward(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& h0,
-                        const at::Tensor& c0, const at::Tensor& w_hh, const variable_list& grads) {
+                        const at::Tensor& c0, const at::Tensor& w_hh, const variable_list& grads,
+                        const AfterStep& after_step) {
   const at::Tensor gates = ctx->saved_data["gates"].toTensor();
   const at::Tensor cs = ctx->saved_data["c"].toTensor();
   const at::Tensor tcs = ctx->saved_data["tanh_c"].toTensor();
@@ -152,6 +157,7 @@ Backward recur_backward(AutogradContext* ctx, const at::Tensor& y, const at::Ten
       // dh_{t-1} (rows,H) += d_gates_t (rows,4H) @ w_hh (4H,H)
       float* dh_prev = t ? dhs + off - B * H : dh0 + r0 * H;
       w_p.multiply(rows, dgt, G, t ? 1.f : 0.f, dh_prev, H);
+      after_step(t, r0, rows, dgt);
     }
   });
   b.d_c0 = dc;
@@ -179,12 +185,22 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     // xt: (T,B,I); free when x came from a previous fused layer (time-major storage).
     const at::Tensor xt = x.transpose(0, 1).contiguous();
     const at::Tensor wih = w_ih.contiguous();
-    // gates (T*B,4H) = xt @ w_ih^T: every step's input projection in one GEMM. The biases are
-    // added in the gate update, which reads the gates anyway.
+    // gates_t (B,4H) = x_t @ w_ih^T: per step, or every step's in one GEMM
+    // (input_product_per_step). The biases are added in the gate update, which reads the gates
+    // anyway.
     at::Tensor gates = at::empty({T, B, G}, xt.options());
-    kernels::sgemm(false, true, T * B, G, I, 1.f, xt.data_ptr<float>(), I, wih.data_ptr<float>(), I,
-                   0.f, gates.data_ptr<float>(), G);
     const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
+    const float* xs = xt.data_ptr<float>();
+    if (fused_input_product_per_step(I, w_hh.size(1))) {
+      const kernels::PackedMatrix w_ih_t(wih.data_ptr<float>(), I, /*trans_b=*/true, I, G);
+      const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
+                                      [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
+                                        w_ih_t.multiply(rows, xs + (t * B + r0) * I, I, 0.f, gt, G);
+                                      });
+      return save_and_return(ctx, f, x, h0, c0, w_ih, w_hh);
+    }
+    kernels::sgemm(false, true, T * B, G, I, 1.f, xs, I, wih.data_ptr<float>(), I, 0.f,
+                   gates.data_ptr<float>(), G);
     const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
                                     [](int64_t, int64_t, int64_t, float*) {});
     return save_and_return(ctx, f, x, h0, c0, w_ih, w_hh);
@@ -193,18 +209,32 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const at::Tensor &x = saved[0], &w_ih = saved[3], &y = saved[5];
-    Backward b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads);
     const int64_t T = x.size(1), B = x.size(0), I = x.size(2), G = w_ih.size(0);
-    const float* dg = b.d_gates.data_ptr<float>();
-    at::Tensor d_x, d_w_ih;
-    if (ctx->needs_input_grad(0)) {
-      // dx (T*B,I) = d_gates (T*B,4H) @ w_ih (4H,I), returned as a (B,T,I) view.
-      const at::Tensor wih = w_ih.contiguous();
-      at::Tensor dxt = at::empty({T, B, I}, b.d_gates.options());
-      kernels::sgemm(false, false, T * B, I, G, 1.f, dg, G, wih.data_ptr<float>(), I, 0.f,
-                     dxt.data_ptr<float>(), I);
-      d_x = dxt.transpose(0, 1);
+    const at::Tensor wih = w_ih.contiguous();
+    // dx (T*B,I) = d_gates (T*B,4H) @ w_ih (4H,I), per step or in one GEMM as forward chose;
+    // returned as a (B,T,I) view.
+    at::Tensor d_x, dxt;
+    const bool per_step = fused_input_product_per_step(I, saved[4].size(1));
+    if (ctx->needs_input_grad(0)) dxt = at::empty({T, B, I}, wih.options());
+    Backward b;
+    if (per_step && dxt.defined()) {
+      const kernels::PackedMatrix w_ih_p(wih.data_ptr<float>(), I, /*trans_b=*/false, G, I);
+      float* dx = dxt.data_ptr<float>();
+      b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
+                         [&](int64_t t, int64_t r0, int64_t rows, const float* dgt) {
+                           w_ih_p.multiply(rows, dgt, G, 0.f, dx + (t * B + r0) * I, I);
+                         });
+    } else {
+      b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
+                         [](int64_t, int64_t, int64_t, const float*) {});
+      if (dxt.defined()) {
+        kernels::sgemm(false, false, T * B, I, G, 1.f, b.d_gates.data_ptr<float>(), G,
+                       wih.data_ptr<float>(), I, 0.f, dxt.data_ptr<float>(), I);
+      }
     }
+    if (dxt.defined()) d_x = dxt.transpose(0, 1);
+    const float* dg = b.d_gates.data_ptr<float>();
+    at::Tensor d_w_ih;
     if (ctx->needs_input_grad(3)) {
       // dW_ih (4H,I) = d_gates^T (4H,T*B) @ xt (T*B,I)
       const at::Tensor xt = x.transpose(0, 1).contiguous();
@@ -247,7 +277,8 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const at::Tensor &bytes = saved[0], &w_ih = saved[3], &y = saved[5];
-    Backward b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads);
+    Backward b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
+                                [](int64_t, int64_t, int64_t, const float*) {});
     at::Tensor d_w_ih;
     if (ctx->needs_input_grad(3)) {
       // One-hot input: dW_ih[:, v] = sum of d_gates rows whose byte is v. Accumulate as (V,4H)
@@ -270,6 +301,11 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
 };
 
 }  // namespace
+
+bool fused_input_product_per_step(int64_t I, int64_t H) {
+  const int64_t bytes = (I + H) * 4 * H * static_cast<int64_t>(sizeof(float));
+  return 2 * bytes <= kernels::l2_cache_bytes();
+}
 
 std::vector<at::Tensor> fused_lstm_layer(const at::Tensor& x, const at::Tensor& h0,
                                          const at::Tensor& c0, const at::Tensor& w_ih,

@@ -61,26 +61,8 @@ struct VectorKernels {
   void (*exp_inplace)(int64_t, float*);
 };
 
-#if defined(__x86_64__)
-CHARRNN_BEGIN_AVX2
-namespace avx2 {
-using V = Avx2Vec;
-#include "lstm_kernels_simd.inc"
-}  // namespace avx2
-CHARRNN_END_TARGET
-
-CHARRNN_BEGIN_AVX512
-namespace avx512 {
-using V = Avx512Vec;
-#include "lstm_kernels_simd.inc"
-}  // namespace avx512
-CHARRNN_END_TARGET
-#elif defined(__aarch64__)
-namespace neon {
-using V = NeonVec;
-#include "lstm_kernels_simd.inc"
-}  // namespace neon
-#endif
+#define CHARRNN_SIMD_FILE "model/lstm_kernels_simd.inc"
+#include "model/simd_each_path.inc"
 
 const VectorKernels* vector_kernels() {
   switch (active_isa()) {

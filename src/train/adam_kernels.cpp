@@ -18,26 +18,8 @@ void adam_scalar(int64_t i, int64_t n, float* p, const float* g, float* m, float
   }
 }
 
-#if defined(__x86_64__)
-CHARRNN_BEGIN_AVX2
-namespace avx2 {
-using V = Avx2Vec;
-#include "adam_kernels_simd.inc"
-}  // namespace avx2
-CHARRNN_END_TARGET
-
-CHARRNN_BEGIN_AVX512
-namespace avx512 {
-using V = Avx512Vec;
-#include "adam_kernels_simd.inc"
-}  // namespace avx512
-CHARRNN_END_TARGET
-#elif defined(__aarch64__)
-namespace neon {
-using V = NeonVec;
-#include "adam_kernels_simd.inc"
-}  // namespace neon
-#endif
+#define CHARRNN_SIMD_FILE "train/adam_kernels_simd.inc"
+#include "model/simd_each_path.inc"
 
 }  // namespace
 

@@ -18,23 +18,21 @@ struct Case {
   bool carried_state;  // nonzero h0/c0, as when state is carried across batches
 };
 
-const Case kCases[] = {
-    {2, 3, 4, 5, false},
-    {2, 3, 4, 5, true},
-    {1, 1, 3, 8, true},
-    {3, 7, 9, 17, true},
-    {8, 20, 256, 64, false},
-    {8, 20, 256, 64, true},
-    {21, 6, 10, 12, true},    // B > 8: rows split
-                              // across threads
-    {17, 3, 512, 512, true},  // w_ih and w_hh (8 MB) beyond half an L2: input product in one GEMM
+const Case
+    kCases[] =
+        {
+            {2, 3, 4, 5, false},     {2, 3, 4, 5, true},      {1, 1, 3, 8, true},
+            {3, 7, 9, 17, true},     {8, 20, 256, 64, false}, {8, 20, 256, 64, true},
+            {21, 6, 10, 12, true},    // B > 8: rows split across threads; input product per step
+            {17, 3, 512, 512, true},  // w_ih and w_hh (8 MB) beyond half an L2: input product in
+                                      // one GEMM
 };
 
 // The cases take both ways of forming the input product.
 TEST(FusedLstm, CasesCoverTheInputProductPerStepAndInOneGemm) {
   int per_step = 0, one_gemm = 0;
   for (const Case& c : kCases)
-    (charrnn::fused_input_product_per_step(c.I, c.H) ? per_step : one_gemm)++;
+    (charrnn::fused_input_product_per_step(c.B, c.I, c.H) ? per_step : one_gemm)++;
   EXPECT_GT(per_step, 0);
   EXPECT_GT(one_gemm, 0);
 }

@@ -38,13 +38,13 @@ void check_state_and_weights(int64_t B, int64_t I, const at::Tensor& h0, const a
 }
 
 // The recurrence is independent per batch row, so the intra-op threads each run every step
-// for their own block of rows: one fork/join per sequence instead of one per step, and each
-// thread's single-threaded GEMMs (BLAS stays serial inside a parallel region) reuse w_hh from
-// its own cache. Small batches run as one block and let BLAS thread each GEMM instead.
-// fn(first_row, rows).
+// for their own block of rows (at least kMinRowsPerThread): one fork/join per sequence instead
+// of one per step, and each thread's products reuse w_hh from its own cache. A small batch runs
+// as one block. fn(first_row, rows).
+constexpr int64_t kMinRowsPerThread = 8;
+
 template <typename Fn>
 void for_batch_chunks(int64_t B, const Fn& fn) {
-  constexpr int64_t kMinRowsPerThread = 8;
   at::parallel_for(0, B, kMinRowsPerThread, [&](int64_t r0, int64_t r1) { fn(r0, r1 - r0); });
 }
 
@@ -186,12 +186,12 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     const at::Tensor xt = x.transpose(0, 1).contiguous();
     const at::Tensor wih = w_ih.contiguous();
     // gates_t (B,4H) = x_t @ w_ih^T: per step, or every step's in one GEMM
-    // (input_product_per_step). The biases are added in the gate update, which reads the gates
-    // anyway.
+    // (fused_input_product_per_step). The biases are added in the gate update, which reads the
+    // gates anyway.
     at::Tensor gates = at::empty({T, B, G}, xt.options());
     const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
     const float* xs = xt.data_ptr<float>();
-    if (fused_input_product_per_step(I, w_hh.size(1))) {
+    if (fused_input_product_per_step(B, I, w_hh.size(1))) {
       const kernels::PackedMatrix w_ih_t(wih.data_ptr<float>(), I, /*trans_b=*/true, I, G);
       const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
                                       [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
@@ -214,7 +214,7 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     // dx (T*B,I) = d_gates (T*B,4H) @ w_ih (4H,I), per step or in one GEMM as forward chose;
     // returned as a (B,T,I) view.
     at::Tensor d_x, dxt;
-    const bool per_step = fused_input_product_per_step(I, saved[4].size(1));
+    const bool per_step = fused_input_product_per_step(B, I, saved[4].size(1));
     if (ctx->needs_input_grad(0)) dxt = at::empty({T, B, I}, wih.options());
     Backward b;
     if (per_step && dxt.defined()) {
@@ -302,9 +302,10 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
 
 }  // namespace
 
-bool fused_input_product_per_step(int64_t I, int64_t H) {
+bool fused_input_product_per_step(int64_t batch, int64_t I, int64_t H) {
   const int64_t bytes = (I + H) * 4 * H * static_cast<int64_t>(sizeof(float));
-  return 2 * bytes <= kernels::l2_cache_bytes();
+  const bool rows_split = batch >= 2 * kMinRowsPerThread || at::get_num_threads() == 1;
+  return rows_split && 2 * bytes <= kernels::l2_cache_bytes();
 }
 
 std::vector<at::Tensor> fused_lstm_layer(const at::Tensor& x, const at::Tensor& h0,

@@ -30,11 +30,13 @@ std::vector<at::Tensor> fused_lstm_layer_bytes(const at::Tensor& bytes, const at
 
 // Whether fused_lstm_layer multiplies its input per step, inside the recurrence (x_t W_ih^T
 // forward, d_gates_t W_ih backward), rather than in one GEMM over all steps: when w_ih and w_hh
-// (fp32) together fit in half a core's L2 cache. Then the per-step products read both from L2,
-// and the big GEMMs' extra passes over the (T,B,4H) gates and the (T,B,I) input gradient (BLAS
-// first zeroes its output; the recurrence then reads it back) are saved: several percent of a
-// 2x128 training step. Wider layers would stream their weights from L3 at every step, where one
-// big GEMM is faster.
-bool fused_input_product_per_step(int64_t I, int64_t H);
+// (fp32) together fit in half a core's L2 cache, and the batch is big enough for the recurrence
+// to run on every thread (16+ rows, or one thread). Then the per-step products read both from
+// L2, and the big GEMMs' extra passes over the (T,B,4H) gates and the (T,B,I) input gradient
+// (BLAS first zeroes its output; the recurrence then reads it back) are saved: several percent
+// of a 2x128 training step. Wider layers would stream their weights from L3 at every step,
+// where one big GEMM is faster; a smaller batch runs its recurrence on one thread, where BLAS
+// still threads the big GEMMs.
+bool fused_input_product_per_step(int64_t batch, int64_t I, int64_t H);
 
 }  // namespace charrnn

@@ -25,9 +25,8 @@ struct BatchEngine::Row {
 BatchEngine::BatchEngine(const CharLSTM& model, int64_t max_rows, WeightFormat weights)
     : model_(model),
       max_rows_(max_rows),
-      weights_(weights),
       cpu_(model->device().is_cpu()),
-      stepper_(std::make_unique<Stepper>(model_, max_rows_, weights_)),
+      stepper_(std::make_unique<Stepper>(model_, max_rows_, weights)),
       thread_([this] { run(); }) {}
 
 BatchEngine::~BatchEngine() {

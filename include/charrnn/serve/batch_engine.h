@@ -55,7 +55,6 @@ class BatchEngine {
 
   CharLSTM model_;
   int64_t max_rows_;
-  WeightFormat weights_;
   bool cpu_;  // groups of rows step on the intra-op threads (CPU only)
   // Built by the constructor, so that a model it cannot hold (int8 of a non-finite weight) is an
   // InputError for the caller rather than an exception that ends the engine thread (and the

@@ -48,6 +48,9 @@ void for_batch_chunks(int64_t B, const Fn& fn) {
   at::parallel_for(0, B, kMinRowsPerThread, [&](int64_t r0, int64_t r1) { fn(r0, r1 - r0); });
 }
 
+// For recur_forward's fill_input and recur_backward's after_step when there is nothing to do.
+constexpr auto kNoStepWork = [](int64_t, int64_t, int64_t, auto*) {};
+
 // Forward outputs and what backward needs. gates: (T,B,4H) activations; c, tanh_c: (T,B,H);
 // y: (B,T,H) with time-major storage.
 struct Forward {
@@ -201,8 +204,8 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     }
     kernels::sgemm(false, true, T * B, G, I, 1.f, xs, I, wih.data_ptr<float>(), I, 0.f,
                    gates.data_ptr<float>(), G);
-    const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
-                                    [](int64_t, int64_t, int64_t, float*) {});
+    const Forward f =
+        recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh, kNoStepWork);
     return save_and_return(ctx, f, x, h0, c0, w_ih, w_hh);
   }
 
@@ -225,8 +228,7 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
                            w_ih_p.multiply(rows, dgt, G, 0.f, dx + (t * B + r0) * I, I);
                          });
     } else {
-      b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
-                         [](int64_t, int64_t, int64_t, const float*) {});
+      b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads, kNoStepWork);
       if (dxt.defined()) {
         kernels::sgemm(false, false, T * B, I, G, 1.f, b.d_gates.data_ptr<float>(), G,
                        wih.data_ptr<float>(), I, 0.f, dxt.data_ptr<float>(), I);
@@ -277,8 +279,7 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const at::Tensor &bytes = saved[0], &w_ih = saved[3], &y = saved[5];
-    Backward b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
-                                [](int64_t, int64_t, int64_t, const float*) {});
+    Backward b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads, kNoStepWork);
     at::Tensor d_w_ih;
     if (ctx->needs_input_grad(3)) {
       // One-hot input: dW_ih[:, v] = sum of d_gates rows whose byte is v. Accumulate as (V,4H)

@@ -9,12 +9,7 @@
 
 #include "charrnn/model/cpu_isa.h"
 #include "model/packed_gemm.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#elif defined(__aarch64__)
-#include <arm_neon.h>
-#endif
+#include "model/simd_vec.h"
 
 namespace {
 
@@ -25,66 +20,29 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// 10-12 independent accumulators, unrolled into registers: more than FMA latency times FMA
-// ports on current cores.
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) double peak_avx2(long n) {
-  __m256 a[10];
-  for (int i = 0; i < 10; ++i) a[i] = _mm256_set1_ps(i * 1e-3f);
-  const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-4f);
-  const auto t0 = Clock::now();
-  for (long i = 0; i < n; ++i)
-#pragma GCC unroll 10
-    for (int j = 0; j < 10; ++j) a[j] = _mm256_fmadd_ps(a[j], b, c);
-  const double s = seconds_since(t0);
-  float sink = 0;
-  for (auto& v : a) sink += _mm256_cvtss_f32(v);
-  std::printf("%s", sink == 12345.f ? " " : "");
-  return n * 10.0 * 8 / s / 1e9;
-}
+}  // namespace
 
-__attribute__((target("avx512f"))) double peak_avx512(long n) {
-  __m512 a[12];
-  for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(i * 1e-3f);
-  const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-4f);
-  const auto t0 = Clock::now();
-  for (long i = 0; i < n; ++i)
-#pragma GCC unroll 12
-    for (int j = 0; j < 12; ++j) a[j] = _mm512_fmadd_ps(a[j], b, c);
-  const double s = seconds_since(t0);
-  float sink = 0;
-  for (auto& v : a) sink += _mm512_cvtss_f32(v);
-  std::printf("%s", sink == 12345.f ? " " : "");
-  return n * 12.0 * 16 / s / 1e9;
-}
-#elif defined(__aarch64__)
-double peak_neon(long n) {
-  float32x4_t a[12];
-  for (int i = 0; i < 12; ++i) a[i] = vdupq_n_f32(i * 1e-3f);
-  const float32x4_t b = vdupq_n_f32(0.999f), c = vdupq_n_f32(1e-4f);
-  const auto t0 = Clock::now();
-  for (long i = 0; i < n; ++i)
-#pragma GCC unroll 12
-    for (int j = 0; j < 12; ++j) a[j] = vfmaq_f32(c, a[j], b);
-  const double s = seconds_since(t0);
-  float sink = 0;
-  for (auto& v : a) sink += vgetq_lane_f32(v, 0);
-  std::printf("%s", sink == 12345.f ? " " : "");
-  return n * 12.0 * 4 / s / 1e9;
-}
-#endif
+namespace charrnn::kernels {
+namespace {
+#define CHARRNN_SIMD_FILE "scripts/fma_peak_simd.inc"
+#include "model/simd_each_path.inc"
+}  // namespace
+}  // namespace charrnn::kernels
 
-// Multiply-adds per second of the packed-FMA loop for `isa` (0: not measured here).
+namespace {
+
+// G multiply-adds per second of the FMA loop for `isa` (0: not measured here).
 double peak(Isa isa) {
+  constexpr long kIterations = 100000000;
   switch (isa) {
 #if defined(__x86_64__)
     case Isa::avx2:
-      return peak_avx2(200000000);
+      return charrnn::kernels::avx2::fma_peak(kIterations);
     case Isa::avx512:
-      return peak_avx512(100000000);
+      return charrnn::kernels::avx512::fma_peak(kIterations);
 #elif defined(__aarch64__)
     case Isa::neon:
-      return peak_neon(100000000);
+      return charrnn::kernels::neon::fma_peak(kIterations);
 #endif
     default:
       return 0;

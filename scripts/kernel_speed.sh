@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-build-kernel-speed}"
 mkdir -p "$out"
-"${CXX:-g++}" -std=c++17 -O2 -Iinclude -Isrc -Wall -Wextra -o "$out/kernel_speed" \
+"${CXX:-g++}" -std=c++17 -O2 -I. -Iinclude -Isrc -Wall -Wextra -o "$out/kernel_speed" \
   scripts/kernel_speed.cpp src/model/cpu_isa.cpp src/model/packed_gemm.cpp
 "$out/kernel_speed"

@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "charrnn/model/cpu_isa.h"
@@ -283,18 +284,24 @@ struct FusedLstmBytes : public torch::autograd::Function<FusedLstmBytes> {
     at::Tensor d_w_ih;
     if (ctx->needs_input_grad(3)) {
       // One-hot input: dW_ih[:, v] = sum of d_gates rows whose byte is v. Accumulate as (V,4H)
-      // rows (contiguous adds), then transpose once.
+      // rows (contiguous adds), then transpose once. The threads take disjoint column ranges
+      // (whole cache lines), so each element is summed in step order by one thread: the bits do
+      // not depend on the thread count, and no core waits for a serial pass.
       const int64_t B = bytes.size(0), T = bytes.size(1), V = w_ih.size(1), G = w_ih.size(0);
       at::Tensor d_table = at::zeros({V, G}, b.d_gates.options());
       const auto idx = bytes.accessor<int64_t, 2>();
       const float* dg = b.d_gates.data_ptr<float>();
       float* dt = d_table.data_ptr<float>();
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t bb = 0; bb < B; ++bb) {
-          const float* src = dg + (t * B + bb) * G;
-          float* dst = dt + idx[bb][t] * G;
-          for (int64_t j = 0; j < G; ++j) dst[j] += src[j];
-        }
+      constexpr int64_t kLine = 16;  // floats per 64-byte cache line
+      at::parallel_for(0, (G + kLine - 1) / kLine, 8, [&](int64_t l0, int64_t l1) {
+        const int64_t j0 = l0 * kLine, j1 = std::min(G, l1 * kLine);
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t bb = 0; bb < B; ++bb) {
+            const float* src = dg + (t * B + bb) * G;
+            float* dst = dt + idx[bb][t] * G;
+            for (int64_t j = j0; j < j1; ++j) dst[j] += src[j];
+          }
+      });
       d_w_ih = d_table.t().contiguous();
     }
     return {at::Tensor(), b.d_h0, b.d_c0, d_w_ih, b.d_w_hh, b.d_bias, b.d_bias};

@@ -49,6 +49,11 @@ void for_batch_chunks(int64_t B, const Fn& fn) {
   at::parallel_for(0, B, kMinRowsPerThread, [&](int64_t r0, int64_t r1) { fn(r0, r1 - r0); });
 }
 
+// Packs a PackedMatrix's panels on the intra-op threads.
+void parallel_panels(int64_t panels, const std::function<void(int64_t, int64_t)>& body) {
+  at::parallel_for(0, panels, 1, body);
+}
+
 // For recur_forward's fill_input and recur_backward's after_step when there is nothing to do.
 constexpr auto kNoStepWork = [](int64_t, int64_t, int64_t, auto*) {};
 
@@ -78,7 +83,8 @@ Forward recur_forward(at::Tensor gates, const float* bias, const at::Tensor& h0,
   const float* w = whh.data_ptr<float>();
   const float* h0p = h0c.data_ptr<float>();
   const float* c0p = c0c.data_ptr<float>();
-  const kernels::PackedMatrix w_t(w, H, /*trans_b=*/true, H, G);  // w_hh^T (H,4H), once for all T
+  // w_hh^T (H,4H), once for all T
+  const kernels::PackedMatrix w_t(w, H, /*trans_b=*/true, H, G, parallel_panels);
   for_batch_chunks(B, [&](int64_t r0, int64_t rows) {
     for (int64_t t = 0; t < T; ++t) {
       const int64_t off = (t * B + r0) * H;  // row r0 of step t in (T,B,H)
@@ -150,7 +156,8 @@ Backward recur_backward(AutogradContext* ctx, const at::Tensor& y, const at::Ten
   float* dg = b.d_gates.data_ptr<float>();
   const float* c0p = c0c.data_ptr<float>();
   float* dh0 = b.d_h0.data_ptr<float>();
-  const kernels::PackedMatrix w_p(w, H, /*trans_b=*/false, G, H);  // w_hh (4H,H)
+  // w_hh (4H,H)
+  const kernels::PackedMatrix w_p(w, H, /*trans_b=*/false, G, H, parallel_panels);
   for_batch_chunks(B, [&](int64_t r0, int64_t rows) {
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t off = (t * B + r0) * H;  // row r0 of step t in (T,B,H)
@@ -196,7 +203,8 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     const at::Tensor bias = (b_ih + b_hh).contiguous();  // (4H)
     const float* xs = xt.data_ptr<float>();
     if (fused_input_product_per_step(B, I, w_hh.size(1))) {
-      const kernels::PackedMatrix w_ih_t(wih.data_ptr<float>(), I, /*trans_b=*/true, I, G);
+      const kernels::PackedMatrix w_ih_t(wih.data_ptr<float>(), I, /*trans_b=*/true, I, G,
+                                          parallel_panels);
       const Forward f = recur_forward(std::move(gates), bias.data_ptr<float>(), h0, c0, w_hh,
                                       [&](int64_t t, int64_t r0, int64_t rows, float* gt) {
                                         w_ih_t.multiply(rows, xs + (t * B + r0) * I, I, 0.f, gt, G);
@@ -222,7 +230,8 @@ struct FusedLstm : public torch::autograd::Function<FusedLstm> {
     if (ctx->needs_input_grad(0)) dxt = at::empty({T, B, I}, wih.options());
     Backward b;
     if (per_step && dxt.defined()) {
-      const kernels::PackedMatrix w_ih_p(wih.data_ptr<float>(), I, /*trans_b=*/false, G, I);
+      const kernels::PackedMatrix w_ih_p(wih.data_ptr<float>(), I, /*trans_b=*/false, G, I,
+                                          parallel_panels);
       float* dx = dxt.data_ptr<float>();
       b = recur_backward(ctx, y, saved[1], saved[2], saved[4], grads,
                          [&](int64_t t, int64_t r0, int64_t rows, const float* dgt) {

@@ -424,14 +424,15 @@ void multiply_neon(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
 
 int64_t panel_width(Isa isa) { return isa == Isa::avx512 ? 32 : 16; }
 
-// Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as convert(element, j) makes it.
-// One panel at a time, reading B along its rows (no division per element: packing the recurrent
-// weights runs once per training sequence).
+// Element (p, j) of op(B) goes to panel j/nr, row p, lane j%nr, as convert(element, j) makes it;
+// panels [first, last) only. One panel at a time, reading B along its rows (no division per
+// element: packing the recurrent weights runs once per training sequence). The lanes past n
+// keep what the buffer held (zeros).
 template <typename T, typename Convert>
 void pack(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, int64_t nr, T* dst,
-          Convert convert) {
+          Convert convert, int64_t first, int64_t last) {
   const int64_t stride = panel_elements<T>(k, nr);
-  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+  for (int64_t j0 = first * nr; j0 < std::min(n, last * nr); j0 += nr) {
     T* panel = dst + (j0 / nr) * stride;
     const int64_t width = std::min(nr, n - j0);
     if (trans_b) {  // B is (n,k): column j of op(B) is row j of B
@@ -519,8 +520,12 @@ void round_to_bf16(float* x, int64_t n) {
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n)
     : PackedMatrix(b, ldb, trans_b, k, n, active_isa()) {}
 
+PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
+                           const ForRanges& for_ranges)
+    : PackedMatrix(b, ldb, trans_b, k, n, active_isa(), Storage::fp32, nullptr, for_ranges) {}
+
 PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
-                           Storage storage, const float* scales)
+                           Storage storage, const float* scales, const ForRanges& for_ranges)
     : isa_(isa), storage_(storage), k_(k), n_(n), nr_(panel_width(isa)) {
   if (!isa_supported(isa)) set_isa(isa);  // throws the one-line InputError
   const int64_t np = (n + nr_ - 1) / nr_;
@@ -531,23 +536,43 @@ PackedMatrix::PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k,
   const size_t bytes = std::max<size_t>(64, (raw + 63) / 64 * 64);
   panels_.reset(std::aligned_alloc(64, bytes));
   if (!panels_) throw std::bad_alloc();
-  std::memset(panels_.get(), 0, bytes);
+  // Zeros for the padding lanes: the last panel's (in fp32, the only ones pack does not write),
+  // and in int8 also the scales of padding columns.
+  if (storage == Storage::fp32) {
+    const size_t last = static_cast<size_t>(std::max<int64_t>(np - 1, 0) * k * nr_) * sizeof(float);
+    std::memset(static_cast<char*>(panels_.get()) + last, 0, bytes - last);
+  } else {
+    std::memset(panels_.get(), 0, bytes);
+  }
+  auto over_panels = [&](const std::function<void(int64_t, int64_t)>& body) {
+    if (for_ranges) {
+      for_ranges(np, body);
+    } else {
+      body(0, np);
+    }
+  };
   if (storage == Storage::int8) {
     const std::vector<float> s = column_scales(b, ldb, trans_b, k, n, scales);
     auto* dst = static_cast<int8_t*>(panels_.get());
-    pack(b, ldb, trans_b, k, n, nr_, dst,
-         [&](float x, int64_t j) { return quantize_int8(x, s[j]); });
+    over_panels([&](int64_t first, int64_t last) {
+      pack(b, ldb, trans_b, k, n, nr_, dst,
+           [&](float x, int64_t j) { return quantize_int8(x, s[j]); }, first, last);
+    });
     for (int64_t j = 0; j < n; ++j) {  // each panel's scales after its k rows (padding: 0)
       std::memcpy(dst + (j / nr_) * panel_elements<int8_t>(k, nr_) + k * nr_ +
                       (j % nr_) * sizeof(float),
                   &s[j], sizeof(float));
     }
   } else if (storage == Storage::bf16) {
-    pack(b, ldb, trans_b, k, n, nr_, static_cast<uint16_t*>(panels_.get()),
-         [](float x, int64_t) { return to_bf16(x); });
+    over_panels([&](int64_t first, int64_t last) {
+      pack(b, ldb, trans_b, k, n, nr_, static_cast<uint16_t*>(panels_.get()),
+           [](float x, int64_t) { return to_bf16(x); }, first, last);
+    });
   } else {
-    pack(b, ldb, trans_b, k, n, nr_, static_cast<float*>(panels_.get()),
-         [](float x, int64_t) { return x; });
+    over_panels([&](int64_t first, int64_t last) {
+      pack(b, ldb, trans_b, k, n, nr_, static_cast<float*>(panels_.get()),
+           [](float x, int64_t) { return x; }, first, last);
+    });
   }
 }
 

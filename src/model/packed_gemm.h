@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include "charrnn/model/cpu_isa.h"
@@ -50,6 +51,11 @@ int8_t quantize_int8(float x, float scale);
 // Each of the n floats at x replaced, in place, by the value its int8 stands for at `scale`.
 void round_to_int8(float* x, int64_t n, float scale);
 
+// Runs body(first, last) over ranges that cover [0, n) once, on the calling thread or spread
+// over the caller's threads (the kernels own no threads: fused_lstm.cpp passes at::parallel_for).
+using ForRanges =
+    std::function<void(int64_t n, const std::function<void(int64_t first, int64_t last)>& body)>;
+
 class PackedMatrix {
  public:
   // Packs op(B) (k,n): B is row-major with row stride ldb, (k,n) as is or (n,k) when trans_b.
@@ -58,8 +64,14 @@ class PackedMatrix {
   // `scales` (n floats, from int8_scale) gives the columns' scales; null: each column's own
   // int8_scale(max |element|).
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n);
+  // The same, fp32 on the active path, with its panels packed in the ranges for_ranges hands
+  // out: training repacks a layer's recurrent weights (4 MB at 2x512) twice a step, which
+  // would otherwise leave the other cores waiting.
+  PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n,
+               const ForRanges& for_ranges);
   PackedMatrix(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t n, Isa isa,
-               Storage storage = Storage::fp32, const float* scales = nullptr);
+               Storage storage = Storage::fp32, const float* scales = nullptr,
+               const ForRanges& for_ranges = nullptr);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <vector>
@@ -260,6 +261,30 @@ TEST_P(PackedGemm, KeepsThePathItWasPackedFor) {
     packed.multiply(3, a.data(), 20, 0.f, got.data(), 40);
   }
   EXPECT_EQ(want, got);
+}
+
+TEST_P(PackedGemm, PackingInRangesGivesTheSameProducts) {
+  // Training packs its panels on several threads: each range handed out must pack exactly its
+  // panels. Here one panel per range, last first, against one packing pass; both layouts of B,
+  // a column tail (70 is no multiple of 16 or 32).
+  const int64_t m = 7, k = 33, n = 70;
+  const std::vector<float> b = randn(k * n, 11), a = randn(m * k, 12);
+  for (bool trans_b : {false, true}) {
+    SCOPED_TRACE(trans_b ? "B transposed" : "B as is");
+    const int64_t ldb = trans_b ? k : n;
+    int64_t ranges = 0;
+    const PackedMatrix whole(b.data(), ldb, trans_b, k, n);
+    const PackedMatrix in_ranges(
+        b.data(), ldb, trans_b, k, n,
+        [&](int64_t panels, const std::function<void(int64_t, int64_t)>& body) {
+          for (int64_t p = panels - 1; p >= 0; --p, ++ranges) body(p, p + 1);
+        });
+    EXPECT_EQ(ranges, whole.panels());
+    std::vector<float> want(m * n), got(m * n);
+    whole.multiply(m, a.data(), k, 0.f, want.data(), n);
+    in_ranges.multiply(m, a.data(), k, 0.f, got.data(), n);
+    EXPECT_EQ(want, got);
+  }
 }
 
 INSTANTIATE_PER_ISA(PackedGemm);

@@ -1,8 +1,9 @@
-// The LSTM gate loops and exp, per kernel path (cpu_isa.h): one vector implementation
+// The LSTM gate loops, exp and the scaled logits, per kernel path (cpu_isa.h): one vector implementation
 // (lstm_kernels_simd.inc) compiled for AVX2+FMA, AVX-512 and NEON, and portable scalar C++ (also
 // the tails of the vector loops). Torch-free (sgemm lives in sgemm.cpp).
 #include "lstm_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "charrnn/model/cpu_isa.h"
@@ -51,6 +52,15 @@ void exp_portable(int64_t n, float* x) {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
 }
 
+// scale_logits' lower bound: far below where exp underflows, and keeps the double -> float
+// conversion in range (a huge 1/T would otherwise overflow it).
+constexpr double kScaledLogitFloor = -1000.0;
+
+void scale_logits_portable(int64_t n, const float* z, double shift, double scale, float* q) {
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = static_cast<float>(std::max((z[i] - shift) * scale, kScaledLogitFloor));
+}
+
 // The vector kernels of one path (lstm_kernels_simd.inc); null on the portable path.
 struct VectorKernels {
   void (*gates_forward)(int64_t, int64_t, float*, int64_t, const float*, const float*, int64_t,
@@ -59,6 +69,7 @@ struct VectorKernels {
                          const float*, int64_t, const float*, int64_t, float*, int64_t, float*,
                          int64_t);
   void (*exp_inplace)(int64_t, float*);
+  void (*scale_logits)(int64_t, const float*, double, double, float*);
 };
 
 #define CHARRNN_SIMD_FILE "model/lstm_kernels_simd.inc"
@@ -85,6 +96,11 @@ const VectorKernels* vector_kernels() {
 void exp_inplace(int64_t n, float* x) {
   if (const VectorKernels* v = vector_kernels()) return v->exp_inplace(n, x);
   exp_portable(n, x);
+}
+
+void scale_logits(int64_t n, const float* z, double shift, double scale, float* q) {
+  if (const VectorKernels* v = vector_kernels()) return v->scale_logits(n, z, shift, scale, q);
+  scale_logits_portable(n, z, shift, scale, q);
 }
 
 void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,

@@ -1,6 +1,7 @@
 // Raw-pointer building blocks shared by the fused LSTM layer (training) and the Stepper
 // (sampling): a row-major SGEMM straight into BLAS (sgemm.cpp, needs LibTorch), and the LSTM
-// gate update and exp in one pass each, per kernel path (lstm_kernels.cpp, torch-free).
+// gate update, exp and the sampler's logit scaling in one pass each, per kernel path
+// (lstm_kernels.cpp, torch-free).
 // Private to src/: callers own every buffer, nothing here allocates.
 #pragma once
 #include <cstdint>
@@ -38,5 +39,10 @@ void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_
 // x[i] = exp(x[i]) for n floats, in place; arguments below -87.33 (where float's normal range
 // ends) give exactly 0. Vectorized like the gate update; the sampler's softmax uses it.
 void exp_inplace(int64_t n, float* x);
+
+// q[i] = float(max((z[i] - shift) * scale, -1000)) for n floats, the arithmetic in double: the
+// sampler's logits scaled by 1/T (shift: the largest logit). Vectorized; the same bits on every
+// path as the scalar expression (a NaN stays NaN).
+void scale_logits(int64_t n, const float* z, double shift, double scale, float* q);
 
 }  // namespace charrnn::kernels

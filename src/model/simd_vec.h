@@ -1,5 +1,5 @@
 // One float vector type per kernel path, with the few operations the element-wise kernels need
-// (gate update, exp, Adam): Avx2Vec (8 lanes), Avx512Vec (16), NeonVec (4). A kernel is written
+// (gate update, exp, Adam, the sampler's scaled logits): Avx2Vec (8 lanes), Avx512Vec (16), NeonVec (4). A kernel is written
 // once against `V` (lstm_kernels_simd.inc, adam_kernels_simd.inc) and compiled once per path by
 // simd_each_path.inc, inside that path's target region (CHARRNN_BEGIN_AVX2 ...
 // CHARRNN_END_TARGET), so one binary carries every path and cpu_isa.h picks at run time.
@@ -66,6 +66,17 @@ struct Avx2Vec {
   static type keep_at_least(type x, float bound, type a) {
     return _mm256_and_ps(a, _mm256_cmp_ps(x, set1(bound), _CMP_GE_OQ));
   }
+  // float(max((double(z_j) - shift) * scale, floor)) per lane, in double as scalar C++ computes
+  // it (the same bits; max keeps a NaN as std::max(x, floor) does), then narrowed to float.
+  static type scale_in_double(const float* z, double shift, double scale, double floor) {
+    auto half = [&](const float* p) {
+      const __m256d x = _mm256_mul_pd(
+          _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(p)), _mm256_set1_pd(shift)),
+          _mm256_set1_pd(scale));
+      return _mm256_cvtpd_ps(_mm256_max_pd(_mm256_set1_pd(floor), x));  // NaN x: x
+    };
+    return _mm256_set_m128(half(z + 4), half(z));
+  }
 };
 CHARRNN_END_TARGET
 
@@ -103,6 +114,18 @@ struct Avx512Vec {
   static type keep_at_least(type x, float bound, type a) {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, set1(bound), _CMP_GE_OQ), a);
   }
+  static type scale_in_double(const float* z, double shift, double scale, double floor) {
+    constexpr __mmask8 k8 = 0xff;
+    auto half = [&](const float* p) {
+      const __m512d x = _mm512_mul_pd(
+          _mm512_sub_pd(_mm512_maskz_cvtps_pd(k8, _mm256_loadu_ps(p)), _mm512_set1_pd(shift)),
+          _mm512_set1_pd(scale));
+      return _mm512_maskz_cvtpd_ps(k8, _mm512_maskz_max_pd(k8, _mm512_set1_pd(floor), x));
+    };
+    const __m512d lo =
+        _mm512_maskz_insertf64x4(k8, _mm512_setzero_pd(), _mm256_castps_pd(half(z)), 0);
+    return _mm512_castpd_ps(_mm512_maskz_insertf64x4(k8, lo, _mm256_castps_pd(half(z + 8)), 1));
+  }
 };
 CHARRNN_END_TARGET
 
@@ -135,6 +158,15 @@ struct NeonVec {
   static type keep_at_least(type x, float bound, type a) {
     return vreinterpretq_f32_u32(
         vandq_u32(vreinterpretq_u32_f32(a), vcgeq_f32(x, vdupq_n_f32(bound))));
+  }
+  static type scale_in_double(const float* z, double shift, double scale, double floor) {
+    const float32x4_t f = vld1q_f32(z);
+    auto half = [&](float32x2_t two) {
+      const float64x2_t x =
+          vmulq_f64(vsubq_f64(vcvt_f64_f32(two), vdupq_n_f64(shift)), vdupq_n_f64(scale));
+      return vcvt_f32_f64(vmaxq_f64(x, vdupq_n_f64(floor)));  // NaN in, NaN out
+    };
+    return vcombine_f32(half(vget_low_f32(f)), half(vget_high_f32(f)));
   }
 };
 

@@ -94,8 +94,7 @@ void weights(const float* logits, const SampleConfig& cfg, int best, Weights& s)
   const double zmax = logits[best], t = cfg.temperature, inv_t = 1.0 / t;
   alignas(32) std::array<float, kVocab> q;
   if (std::isfinite(inv_t)) {
-    for (int i = 0; i < kVocab; ++i)
-      q[i] = static_cast<float>(std::max((logits[i] - zmax) * inv_t, -1000.0));
+    kernels::scale_logits(kVocab, logits, zmax, inv_t, q.data());
   } else {  // T below ~1e-308: 1/T overflows, and 0 * inf would be NaN
     for (int i = 0; i < kVocab; ++i)
       q[i] = static_cast<float>(std::max((logits[i] - zmax) / t, -1000.0));

@@ -1,8 +1,9 @@
-// The LSTM gate update (forward and backward) and exp_inplace on every kernel path against
-// double-precision formulas: widths with and without a vector tail, strided rows, bias or none.
+// The LSTM gate update (forward and backward), exp_inplace and scale_logits on every kernel path
+// against double-precision formulas: widths with and without a vector tail, strided rows, bias or none.
 // Torch-free: also built by scripts/arm64_kernel_test.sh.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -104,6 +105,29 @@ TEST_P(GateKernels, ExpIsAccurateAndFlushesBelowTheNormalRange) {
     worst = std::max(worst, std::abs(x[i] - want) / want);
   }
   EXPECT_LT(worst, 4e-7);
+}
+
+TEST_P(GateKernels, ScaledLogitsHaveTheScalarBits) {
+  // The sampler's draws must not depend on the kernel path: every lane must be exactly
+  // float(max((double(z) - shift) * scale, -1000)), including NaN, infinities, values that
+  // overflow float after scaling, and the vector tails (n = 1..40).
+  std::vector<float> z = uniform(40, -30, 30, 21);
+  z[3] = std::nanf(""), z[7] = INFINITY, z[8] = -INFINITY, z[9] = 3e38f, z[10] = -3e38f;
+  z[11] = 1e-40f;  // denormal
+  for (double scale : {1.0, 1.0 / 0.7, 1.0 / 1e-30, 1.0 / 3.0}) {
+    for (int64_t n = 1; n <= 40; ++n) {
+      std::vector<float> got(n, 7.f);
+      charrnn::kernels::scale_logits(n, z.data(), 2.5, scale, got.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const float want = static_cast<float>(std::max((z[i] - 2.5) * scale, -1000.0));
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(got[i])) << "n=" << n << " i=" << i;
+        } else {
+          EXPECT_EQ(got[i], want) << "n=" << n << " i=" << i << " scale=" << scale;
+        }
+      }
+    }
+  }
 }
 
 INSTANTIATE_PER_ISA(GateKernels);

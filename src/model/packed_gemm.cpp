@@ -96,12 +96,24 @@ void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const fl
     }
     return;
   }
-  for (int64_t q = 0; q < np; ++q) {
-    const int64_t j = q * t.nr, cols = std::min(t.nr, n - j);
-    for_row_blocks(m, t.mr, [&](int64_t i, int64_t rows) {
-      t.rows[rows](k, a + i * lda, lda, panels + q * pstride, pstride, beta, c + i * ldc + j, ldc,
-                   cols);
+  // The row blocks are worked out once per pass over the panels, not per panel (a division
+  // each: at batch 16, 8 rows a core and short k, that loop was 1.6% of sampling). Passes of at
+  // most kMaxBlocks blocks; each element's sum is the same whatever tile computes it.
+  constexpr int64_t kMaxBlocks = 64;
+  for (int64_t r0 = 0; r0 < m; r0 += kMaxBlocks * t.mr) {
+    int64_t first[kMaxBlocks], count[kMaxBlocks], blocks = 0;
+    for_row_blocks(std::min(m - r0, kMaxBlocks * t.mr), t.mr, [&](int64_t i, int64_t rows) {
+      first[blocks] = r0 + i;
+      count[blocks++] = rows;
     });
+    for (int64_t q = 0; q < np; ++q) {
+      const int64_t j = q * t.nr, cols = std::min(t.nr, n - j);
+      for (int64_t bl = 0; bl < blocks; ++bl) {
+        const int64_t i = first[bl];
+        t.rows[count[bl]](k, a + i * lda, lda, panels + q * pstride, pstride, beta,
+                          c + i * ldc + j, ldc, cols);
+      }
+    }
   }
 }
 

@@ -133,7 +133,9 @@ void check(const Case& cs, bool trans_b, float beta, Storage storage = Storage::
 const Case kCases[] = {{1, 128, 512},  {2, 128, 512},  {7, 128, 512}, {25, 128, 512},
                        {25, 512, 128}, {16, 256, 512}, {50, 64, 40},  {9, 3, 17},
                        {8, 1, 33},     {13, 200, 256}, {3, 17, 96},   {1, 33, 72},
-                       {2, 9, 49},     {1, 5, 7},      {6, 0, 20},    {1, 256, 256}};
+                       {2, 9, 49},     {1, 5, 7},      {6, 0, 20},    {1, 256, 256},
+                       // more row blocks than one pass over the panels takes (64 tiles)
+                       {600, 9, 40}};
 
 using PackedGemm = charrnn::test::PerIsa;
 

@@ -1,6 +1,7 @@
-// The LSTM gate loops, exp and the scaled logits, per kernel path (cpu_isa.h): one vector implementation
-// (lstm_kernels_simd.inc) compiled for AVX2+FMA, AVX-512 and NEON, and portable scalar C++ (also
-// the tails of the vector loops). Torch-free (sgemm lives in sgemm.cpp).
+// The LSTM gate loops, exp and the sampler's scaled logits, per kernel path (cpu_isa.h): one
+// vector implementation (lstm_kernels_simd.inc) compiled for AVX2+FMA, AVX-512 and NEON, and
+// portable scalar C++ (also the tails of the vector loops). Torch-free (sgemm lives in
+// sgemm.cpp).
 #include "lstm_kernels.h"
 
 #include <algorithm>

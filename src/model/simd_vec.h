@@ -1,8 +1,9 @@
 // One float vector type per kernel path, with the few operations the element-wise kernels need
-// (gate update, exp, Adam, the sampler's scaled logits): Avx2Vec (8 lanes), Avx512Vec (16), NeonVec (4). A kernel is written
-// once against `V` (lstm_kernels_simd.inc, adam_kernels_simd.inc) and compiled once per path by
-// simd_each_path.inc, inside that path's target region (CHARRNN_BEGIN_AVX2 ...
-// CHARRNN_END_TARGET), so one binary carries every path and cpu_isa.h picks at run time.
+// (gate update, exp, Adam, the sampler's scaled logits): Avx2Vec (8 lanes), Avx512Vec (16),
+// NeonVec (4). A kernel is written once against `V` (lstm_kernels_simd.inc,
+// adam_kernels_simd.inc) and compiled once per path by simd_each_path.inc, inside that path's
+// target region (CHARRNN_BEGIN_AVX2 ... CHARRNN_END_TARGET), so one binary carries every path and
+// cpu_isa.h picks at run time.
 // Torch-free. Private to src/.
 #pragma once
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The LSTM gate update (forward and backward), exp_inplace and scale_logits on every kernel path
-// against double-precision formulas: widths with and without a vector tail, strided rows, bias or none.
+// against double-precision formulas (scale_logits: the scalar expression's bits): widths with and
+// without a vector tail, strided rows, bias or none.
 // Torch-free: also built by scripts/arm64_kernel_test.sh.
 #include <gtest/gtest.h>
 

@@ -18,15 +18,11 @@ struct Case {
   bool carried_state;  // nonzero h0/c0, as when state is carried across batches
 };
 
-const Case
-    kCases[] =
-        {
-            {2, 3, 4, 5, false},     {2, 3, 4, 5, true},      {1, 1, 3, 8, true},
-            {3, 7, 9, 17, true},     {8, 20, 256, 64, false}, {8, 20, 256, 64, true},
-            {21, 6, 10, 12, true},    // B > 8: rows split across threads; input product per step
-            {17, 3, 512, 512, true},  // w_ih and w_hh (8 MB) beyond half an L2: input product in
-                                      // one GEMM
-};
+// B > 8 splits rows across threads ({21, ...}: input product per step); {17, 3, 512, 512}'s
+// w_ih and w_hh (8 MB) are beyond half an L2, so its input product is one GEMM.
+const Case kCases[] = {{2, 3, 4, 5, false},     {2, 3, 4, 5, true},     {1, 1, 3, 8, true},
+                       {3, 7, 9, 17, true},     {8, 20, 256, 64, false}, {8, 20, 256, 64, true},
+                       {21, 6, 10, 12, true},   {17, 3, 512, 512, true}};
 
 // The cases take both ways of forming the input product.
 TEST(FusedLstm, CasesCoverTheInputProductPerStepAndInOneGemm) {

@@ -53,10 +53,6 @@ void exp_portable(int64_t n, float* x) {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] < kExpUnderflow ? 0.f : std::exp(x[i]);
 }
 
-// scale_logits' lower bound: far below where exp underflows, and keeps the double -> float
-// conversion in range (a huge 1/T would otherwise overflow it).
-constexpr double kScaledLogitFloor = -1000.0;
-
 void scale_logits_portable(int64_t n, const float* z, double shift, double scale, float* q) {
   for (int64_t i = 0; i < n; ++i)
     q[i] = static_cast<float>(std::max((z[i] - shift) * scale, kScaledLogitFloor));

@@ -40,9 +40,13 @@ void lstm_gates_backward(int64_t rows, int64_t hidden, const float* acts, int64_
 // ends) give exactly 0. Vectorized like the gate update; the sampler's softmax uses it.
 void exp_inplace(int64_t n, float* x);
 
-// q[i] = float(max((z[i] - shift) * scale, -1000)) for n floats, the arithmetic in double: the
-// sampler's logits scaled by 1/T (shift: the largest logit). Vectorized; the same bits on every
-// path as the scalar expression (a NaN stays NaN).
+// scale_logits' lower bound: far below where exp underflows, and keeps the double -> float
+// conversion in range (a huge 1/T would otherwise overflow it).
+constexpr double kScaledLogitFloor = -1000.0;
+
+// q[i] = float(max((z[i] - shift) * scale, kScaledLogitFloor)) for n floats, the arithmetic in
+// double: the sampler's logits scaled by 1/T (shift: the largest logit). Vectorized; the same
+// bits on every path as the scalar expression (a NaN stays NaN).
 void scale_logits(int64_t n, const float* z, double shift, double scale, float* q);
 
 }  // namespace charrnn::kernels

@@ -97,7 +97,7 @@ void weights(const float* logits, const SampleConfig& cfg, int best, Weights& s)
     kernels::scale_logits(kVocab, logits, zmax, inv_t, q.data());
   } else {  // T below ~1e-308: 1/T overflows, and 0 * inf would be NaN
     for (int i = 0; i < kVocab; ++i)
-      q[i] = static_cast<float>(std::max((logits[i] - zmax) / t, -1000.0));
+      q[i] = static_cast<float>(std::max((logits[i] - zmax) / t, kernels::kScaledLogitFloor));
   }
   kernels::exp_inplace(kVocab, q.data());
   std::copy(q.begin(), q.end(), s.w.begin());

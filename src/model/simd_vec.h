@@ -51,11 +51,10 @@ struct Avx2Vec {
   static type max(type a, type b) { return _mm256_max_ps(a, b); }
   static type fmadd(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }    // a*b + c
   static type fnmadd(type a, type b, type c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
-  static type floor(type a) { return _mm256_floor_ps(a); }
-  // 2^n for whole numbers n in [-127, 127] held as floats: n + 127 in the exponent bits.
-  static type pow2(type n) {
-    const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  // The float whose exponent field holds t's low 9 bits (n + 127 in exp_v; the bits above
+  // them shift out).
+  static type exponent_from_low_bits(type t) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
   }
   // 1/d for d in [1, 2^128): the 12-bit estimate and one Newton step, within 2 ulp. A division
   // issues once every 5 or more cycles on one port; the gate update needs five per unit.
@@ -100,12 +99,8 @@ struct Avx512Vec {
   static type max(type a, type b) { return _mm512_maskz_max_ps(kAll, a, b); }
   static type fmadd(type a, type b, type c) { return _mm512_fmadd_ps(a, b, c); }
   static type fnmadd(type a, type b, type c) { return _mm512_fnmadd_ps(a, b, c); }
-  static type floor(type a) {
-    return _mm512_maskz_roundscale_ps(kAll, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  }
-  static type pow2(type n) {
-    const __m512i e = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(kAll, n), _mm512_set1_epi32(127));
-    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll, e, 23));
+  static type exponent_from_low_bits(type t) {
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll, _mm512_castps_si512(t), 23));
   }
   // The 14-bit estimate and one Newton step (within 1 ulp).
   static type reciprocal(type d) {
@@ -148,10 +143,8 @@ struct NeonVec {
   static type max(type a, type b) { return vmaxq_f32(a, b); }
   static type fmadd(type a, type b, type c) { return vfmaq_f32(c, a, b); }
   static type fnmadd(type a, type b, type c) { return vfmsq_f32(c, a, b); }
-  static type floor(type a) { return vrndmq_f32(a); }
-  static type pow2(type n) {
-    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
-    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+  static type exponent_from_low_bits(type t) {
+    return vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23));
   }
   // ARMv8's vector division is exact and pipelined well enough here; the estimate (8 bits)
   // would need two Newton steps.

@@ -161,7 +161,8 @@ TEST_P(PackedGemm, Bf16StorageMultipliesByTheRoundedMatrix) {
   for (const auto& cs : kCases)
     for (bool trans_b : {false, true}) check(cs, trans_b, trans_b ? 1.f : 0.f, Storage::bf16);
   for (int64_t n = 1; n <= 140; ++n)
-    for (int64_t m : {1, 2, 5}) check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::bf16);
+    for (int64_t m : {1, 2, 4, 5})
+      check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::bf16);
 }
 
 // int8 storage: B quantized per column, everything else float, on every path, shapes and tails
@@ -172,7 +173,7 @@ TEST_P(PackedGemm, Int8StorageMultipliesByTheQuantizedMatrix) {
     for (bool trans_b : {false, true})
       check(cs, trans_b, trans_b ? 1.f : 0.f, Storage::int8, /*given_scales=*/!trans_b);
   for (int64_t n = 1; n <= 140; ++n)
-    for (int64_t m : {1, 2, 5})
+    for (int64_t m : {1, 2, 4, 5})
       check({m, 13, n}, n % 2 == 0, n % 3 ? 1.f : 0.f, Storage::int8, n % 5 == 0);
 }
 
@@ -180,7 +181,8 @@ TEST_P(PackedGemm, Int8StorageMultipliesByTheQuantizedMatrix) {
 // the bits one multiply() writes, and nothing outside its own columns.
 TEST_P(PackedGemm, PanelRangesGiveTheSameBitsAsOneCall) {
   for (Storage storage : {Storage::fp32, Storage::bf16, Storage::int8})
-    for (const Case cs : {Case{1, 96, 300}, Case{2, 40, 129}, Case{5, 33, 77}, Case{16, 64, 512}}) {
+    for (const Case cs : {Case{1, 96, 300}, Case{2, 40, 129}, Case{5, 33, 77}, Case{8, 40, 200},
+                          Case{16, 64, 512}}) {
       const std::vector<float> a = randn(cs.m * cs.k, 11), b = randn(cs.k * cs.n, 12);
       const PackedMatrix packed(b.data(), cs.n, false, cs.k, cs.n, charrnn::kernels::active_isa(),
                                 storage);

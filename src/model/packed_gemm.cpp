@@ -72,7 +72,7 @@ using TileFn = void (*)(int64_t k, const float* a, int64_t lda, const T* panel, 
                         float beta, float* c, int64_t ldc, int64_t cols);
 
 // AVX2's tiles for row blocks of at most 4 rows: three 8-float vectors wide, 12 accumulators at
-// 4 rows where a one-panel tile has 8 (measured 15% faster at 8 rows, batch-16 sampling's
+// 4 rows where a one-panel tile has 8 (measured 8-14% faster at 8 rows, batch-16 sampling's
 // share of a core). A tile starts at either half of a panel, so it may straddle two panels:
 // fn[h][w][rows] covers w vectors from half h of its first panel.
 template <typename T>

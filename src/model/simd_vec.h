@@ -51,8 +51,8 @@ struct Avx2Vec {
   static type max(type a, type b) { return _mm256_max_ps(a, b); }
   static type fmadd(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }    // a*b + c
   static type fnmadd(type a, type b, type c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
-  // The float whose exponent field holds t's low 9 bits (n + 127 in exp_v; the bits above
-  // them shift out).
+  // The float whose sign and exponent fields hold t's low 9 bits (0 and n + 127 in exp_v);
+  // the bits above them shift out.
   static type exponent_from_low_bits(type t) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
   }

@@ -71,14 +71,17 @@ template <typename T>
 using TileFn = void (*)(int64_t k, const float* a, int64_t lda, const T* panel, int64_t pstride,
                         float beta, float* c, int64_t ldc, int64_t cols);
 
-// AVX2's tiles for row blocks of at most 4 rows: three 8-float vectors wide, 12 accumulators at
-// 4 rows where a one-panel tile has 8 (measured 8-14% faster at 8 rows, batch-16 sampling's
-// share of a core). A tile starts at either half of a panel, so it may straddle two panels:
-// fn[h][w][rows] covers w vectors from half h of its first panel.
+// Wider tiles for row blocks of at most `rows` rows, where a one-panel tile would have too few
+// accumulators to cover the FMA latency: `vectors` vectors of `lanes` floats (half a panel)
+// wide. fn[h][w][r] covers r rows by w vectors from half h of its first panel (AVX-512's may
+// compute a padding vector past them; every tile stores only its `cols` columns).
+// AVX2: 4 rows x 3 vectors, 12 accumulators where a one-panel tile has 8 (measured 8-14%
+// faster at 8 rows, batch-16 sampling's share of a core); a tile may straddle two panels.
+// AVX-512: 4 rows x 2 panels, 16 accumulators where one panel has 8.
 template <typename T>
 struct NarrowTiles {
-  static constexpr int64_t kRows = 4, kVectors = 3, kLanes = 8;  // kLanes: half a panel
-  TileFn<T> fn[2][kVectors + 1][kRows + 1];
+  int64_t rows, vectors, lanes;
+  TileFn<T> fn[2][5][5];
 };
 
 // The x86 families' tile tables, filled in by each family: one row over 1..4 panels, two rows
@@ -121,18 +124,18 @@ void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const fl
     // Blocks the narrow tiles take (kRows rows or fewer) walk the columns a narrow tile at a
     // time; the others a panel at a time. Either way the panels a tile reads stay in cache
     // while each block passes over them.
-    auto narrow_block = [&](int64_t bl) { return t.narrow && count[bl] <= t.narrow->kRows; };
+    auto narrow_block = [&](int64_t bl) { return t.narrow && count[bl] <= t.narrow->rows; };
     if (t.narrow) {
-      using N = NarrowTiles<T>;
-      const int64_t vectors = (n + N::kLanes - 1) / N::kLanes;
-      for (int64_t s = 0; s < vectors; s += N::kVectors) {
-        const int64_t w = std::min(N::kVectors, vectors - s), j = s * N::kLanes;
+      const NarrowTiles<T>& nt = *t.narrow;
+      const int64_t vectors = (n + nt.lanes - 1) / nt.lanes;
+      for (int64_t s = 0; s < vectors; s += nt.vectors) {
+        const int64_t w = std::min(nt.vectors, vectors - s), j = s * nt.lanes;
         const T* panel = panels + (s / 2) * pstride;
         for (int64_t bl = 0; bl < blocks; ++bl) {
           if (!narrow_block(bl)) continue;
           const int64_t i = first[bl];
-          t.narrow->fn[s % 2][w][count[bl]](k, a + i * lda, lda, panel, pstride, beta,
-                                            c + i * ldc + j, ldc, std::min(w * N::kLanes, n - j));
+          nt.fn[s % 2][w][count[bl]](k, a + i * lda, lda, panel, pstride, beta, c + i * ldc + j,
+                                     ldc, std::min(w * nt.lanes, n - j));
         }
       }
     }
@@ -289,6 +292,18 @@ CHARRNN_AVX512 void micro_tile(int64_t k, const float* a, int64_t lda, const T* 
 template <typename T>
 void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda,
                      const T* panels, float beta, float* c, int64_t ldc) {
+  // Blocks of 1..4 rows: two panels (4 vectors) at a time, so every tile starts a panel (half
+  // 0); an odd vector at the end takes a whole panel, whose padding lanes are zeros and masked.
+  static constexpr NarrowTiles<T> narrow = [] {
+    NarrowTiles<T> t{4, 4, 16, {}};
+    const TileFn<T> one_panel[5] = {nullptr, micro_tile<1, 1, T>, micro_tile<2, 1, T>,
+                                    micro_tile<3, 1, T>, micro_tile<4, 1, T>};
+    const TileFn<T> two_panels[5] = {nullptr, micro_tile<1, 2, T>, micro_tile<2, 2, T>,
+                                     micro_tile<3, 2, T>, micro_tile<4, 2, T>};
+    for (int w = 1; w <= 4; ++w)
+      for (int r = 1; r <= 4; ++r) t.fn[0][w][r] = w <= 2 ? one_panel[r] : two_panels[r];
+    return t;
+  }();
   static constexpr Tiles<T> tiles{
       kNr512,
       kMr512,
@@ -296,7 +311,9 @@ void multiply_avx512(int64_t m, int64_t k, int64_t n, const float* a, int64_t ld
        micro_tile<1, 4, T>},
       {nullptr, micro_tile<2, 1, T>, micro_tile<2, 2, T>},
       {nullptr, micro_tile<1, 1, T>, micro_tile<2, 1, T>, micro_tile<3, 1, T>, micro_tile<4, 1, T>,
-       micro_tile<5, 1, T>, micro_tile<6, 1, T>, micro_tile<7, 1, T>, micro_tile<8, 1, T>}};
+       micro_tile<5, 1, T>, micro_tile<6, 1, T>, micro_tile<7, 1, T>, micro_tile<8, 1, T>},
+      4,
+      &narrow};
   multiply_tiled(tiles, m, k, n, a, lda, panels, beta, c, ldc);
 }
 
@@ -395,7 +412,7 @@ template <typename T>
 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda, const T* panels,
                    float beta, float* c, int64_t ldc) {
   static constexpr NarrowTiles<T> narrow = [] {
-    NarrowTiles<T> t{};
+    NarrowTiles<T> t{4, 3, 8, {}};
     const std::array<TileFn<T>, 5>* by_start[2][4] = {
         {nullptr, &narrow_avx2<0, 1, T>, &narrow_avx2<0, 2, T>, &narrow_avx2<0, 3, T>},
         {nullptr, &narrow_avx2<1, 1, T>, &narrow_avx2<1, 2, T>, &narrow_avx2<1, 3, T>}};

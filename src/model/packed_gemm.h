@@ -3,8 +3,9 @@
 // on every call (for w_hh, 256 KB per step at 2x128, about a third of the step's GEMM time);
 // here it is packed once into column panels and a register-tiled micro-kernel reads it straight
 // from cache. The panel width follows the kernel path (cpu_isa.h) active at packing time:
-// 32 floats for AVX-512 (8x32 tiles), 16 for AVX2+FMA (6x16 tiles, and 4x24 across panel
-// boundaries for blocks of 4 rows or fewer), NEON (6x16) and portable C++ (4x16).
+// 32 floats for AVX-512 (8x32 tiles; 4x64 for blocks of 4 rows or fewer), 16 for AVX2+FMA
+// (6x16 tiles; 4x24, across panel boundaries, for blocks of 4 rows or fewer), NEON (6x16) and
+// portable C++ (4x16).
 // Torch-free: the ARM64 kernel tests build it without LibTorch.
 // Private to src/: callers own A and C.
 #pragma once

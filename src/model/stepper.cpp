@@ -134,24 +134,27 @@ struct CpuStep {
     const int64_t G = 4 * H, ld = 2 * H;
     float* g = gates.data_ptr<float>() + first * G;
     const float* tab = table.data_ptr<float>();
-    for (int64_t b = 0; b < n; ++b) std::memcpy(g + b * G, tab + bytes[b] * G, G * sizeof(float));
     for (int64_t k = 0; k < L; ++k) {
       float* x = xh[k].data_ptr<float>() + first * ld;  // (n,2H): [input | h_prev]
       float* h = x + H;
       float* ck = c[k].data_ptr<float>() + first * H;
+      // c updates in place (each element is read before it is written); h replaces h_prev.
       if (k == 0) {
-        // gates (n,4H) = table[bytes] + h_prev (n,H) @ w_hh^T
-        product(packed[0], n, h, ld, 1.f, g, G);
+        // gates (n,4H) = h_prev (n,H) @ w_hh^T; each row's input term and biases, its byte's
+        // table row, go in as that row's bias of the gate update (no copy, no second pass)
+        product(packed[0], n, h, ld, 0.f, g, G);
+        for (int64_t b = 0; b < n; ++b) {
+          kernels::lstm_gates_forward(1, H, g + b * G, G, tab + bytes[b] * G, ck + b * H, H,
+                                      ck + b * H, H, nullptr, 0, h + b * ld, ld);
+        }
       } else {
-        // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T (+ bias below)
+        // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T, + bias
         const float* below = xh[k - 1].data_ptr<float>() + first * ld + H;
         for (int64_t b = 0; b < n; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
         product(packed[k], n, x, ld, 0.f, g, G);
+        kernels::lstm_gates_forward(n, H, g, G, bias[k - 1].data_ptr<float>(), ck, H, ck, H,
+                                    nullptr, 0, h, ld);
       }
-      // c updates in place (each element is read before it is written); h replaces h_prev.
-      // Layer 0's table already holds its biases.
-      const float* b = k == 0 ? nullptr : bias[k - 1].data_ptr<float>();
-      kernels::lstm_gates_forward(n, H, g, G, b, ck, H, ck, H, nullptr, 0, h, ld);
     }
     // logits (n,256) = b_head + h_top (n,H) @ w_head^T
     fill_rows(logits, b_head.data_ptr<float>(), kVocab, n);

@@ -121,9 +121,9 @@ void multiply_tiled(const Tiles<T>& t, int64_t m, int64_t k, int64_t n, const fl
       first[blocks] = r0 + i;
       count[blocks++] = rows;
     });
-    // Blocks the narrow tiles take (kRows rows or fewer) walk the columns a narrow tile at a
-    // time; the others a panel at a time. Either way the panels a tile reads stay in cache
-    // while each block passes over them.
+    // Blocks the narrow tiles take (narrow->rows rows or fewer) walk the columns one narrow
+    // tile at a time; the others a panel at a time. Either way the panels a tile reads stay in
+    // cache while each block passes over them.
     auto narrow_block = [&](int64_t bl) { return t.narrow && count[bl] <= t.narrow->rows; };
     if (t.narrow) {
       const NarrowTiles<T>& nt = *t.narrow;

@@ -8,7 +8,6 @@
 #include "packed_gemm.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -402,23 +401,22 @@ CHARRNN_AVX2 void tile_avx2(int64_t k, const float* a, int64_t lda, const T* pan
   }
 }
 
-// 1..4 rows by W vectors from half H.
+// Sets t.fn[H][W][1..4]: 1..4 rows by W vectors from half H.
 template <int H, int W, typename T>
-constexpr std::array<TileFn<T>, 5> narrow_avx2 = {nullptr, tile_avx2<1, W, H, T>,
-                                                   tile_avx2<2, W, H, T>, tile_avx2<3, W, H, T>,
-                                                   tile_avx2<4, W, H, T>};
+constexpr void set_narrow_avx2(NarrowTiles<T>& t) {
+  t.fn[H][W][1] = tile_avx2<1, W, H, T>;
+  t.fn[H][W][2] = tile_avx2<2, W, H, T>;
+  t.fn[H][W][3] = tile_avx2<3, W, H, T>;
+  t.fn[H][W][4] = tile_avx2<4, W, H, T>;
+}
 
 template <typename T>
 void multiply_avx2(int64_t m, int64_t k, int64_t n, const float* a, int64_t lda, const T* panels,
                    float beta, float* c, int64_t ldc) {
   static constexpr NarrowTiles<T> narrow = [] {
     NarrowTiles<T> t{4, 3, 8, {}};
-    const std::array<TileFn<T>, 5>* by_start[2][4] = {
-        {nullptr, &narrow_avx2<0, 1, T>, &narrow_avx2<0, 2, T>, &narrow_avx2<0, 3, T>},
-        {nullptr, &narrow_avx2<1, 1, T>, &narrow_avx2<1, 2, T>, &narrow_avx2<1, 3, T>}};
-    for (int h = 0; h < 2; ++h)
-      for (int w = 1; w <= 3; ++w)
-        for (int r = 0; r <= 4; ++r) t.fn[h][w][r] = (*by_start[h][w])[r];
+    set_narrow_avx2<0, 1>(t), set_narrow_avx2<0, 2>(t), set_narrow_avx2<0, 3>(t);
+    set_narrow_avx2<1, 1>(t), set_narrow_avx2<1, 2>(t), set_narrow_avx2<1, 3>(t);
     return t;
   }();
   // One and two rows: whole panels (V = 2 vectors each).

@@ -8,7 +8,9 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "charrnn/errors.h"
@@ -35,11 +37,16 @@ struct CpuStep {
   std::vector<at::Tensor> bias;   // k >= 1: (4H) = b_ih_lk + b_hh_lk
   at::Tensor w_head, b_head;      // (256,H), (256)
   at::Tensor gates;               // (B,4H) scratch
+  // (B,4H): h_0 @ w_hh0^T for each row's current h_0, computed one step ahead (see step())
+  at::Tensor g0;
   std::vector<at::Tensor> xh;     // L x (B,2H)
   std::vector<at::Tensor> c;      // L x (B,H)
   // The same weights packed for the small-M products, one per layer plus the head.
   std::vector<kernels::PackedMatrix> packed;
-  bool split = false;  // products split over the intra-op threads (see product())
+  bool split = false;  // products split over the intra-op threads (see products())
+  // This step walks its weights backwards (see products()). Atomic: rows of one Stepper may
+  // step on several threads at once (step_rows); the order only moves cache hits.
+  std::atomic<bool> reverse{false};
 
   CpuStep(const CharLSTM& model, int64_t batch, WeightFormat weights) : B(batch) {
     const ModelConfig& cfg = model->config();
@@ -73,6 +80,7 @@ struct CpuStep {
     w_head = model->head->weight.detach().to(at::kFloat).contiguous().clone();
     b_head = model->head->bias.detach().to(at::kFloat).contiguous().clone();
     gates = at::empty({B, 4 * H}, at::kFloat);
+    g0 = at::zeros({B, 4 * H}, at::kFloat);  // h_0 = 0
     for (int64_t k = 0; k < L; ++k) {
       xh.push_back(at::zeros({B, 2 * H}, at::kFloat));
       c.push_back(at::zeros({B, H}, at::kFloat));
@@ -93,34 +101,70 @@ struct CpuStep {
   void reset() {
     for (auto& t : xh) t.zero_();
     for (auto& t : c) t.zero_();
+    g0.zero_();
   }
 
   void reset_row(int64_t r) {
     for (auto& t : xh) t[r].zero_();
     for (auto& t : c) t[r].zero_();
+    g0[r].zero_();
   }
 
   void copy_row(int64_t from, int64_t to) {
     for (auto& t : xh) t[to].copy_(t[from]);
     for (auto& t : c) t[to].copy_(t[from]);
+    g0[to].copy_(g0[from]);
   }
 
-  // c (n, w's columns) = a (n, w.k) @ w + beta * c. When the weights are bigger than a core's
-  // L2 cache (a 2x512 model: 13 MB per byte in fp32), every product streams them from L3 and
-  // is split by column panels over the intra-op threads, which adds the other cores' bandwidth
-  // (and each core's share may then fit its L2). Each column's sum is the same either way, so
-  // the bytes do not depend on the thread count. Weights that stay in L2 (2x128, 0.9 MB, on a
-  // 2 MB L2) make each product a few microseconds, too short to gain from a fork/join. Inside a
+  // One product c (n, w's columns) = a (n, w.k) @ w + beta * c.
+  struct Product {
+    const kernels::PackedMatrix& w;
+    const float* a;
+    int64_t lda;
+    float beta;
+    float* c;
+    int64_t ldc;
+  };
+
+  // Independent products, in order (reversed on a reverse step). When the weights are bigger
+  // than a core's L2 cache (a 2x512 model: 13 MB per byte in fp32) every step streams them
+  // from L3, so each product is split by column panels over the intra-op threads, adding the
+  // other cores' bandwidth: thread t always takes the same share of each matrix, and walks it in
+  // groups of 4 panels (batch 1's tile), forwards on one step and backwards on the next. What a
+  // core read last is then what it reads first, still in its L2 (2x512 batch 1 on 2 threads:
+  // 15-25% more bytes/s than walking forwards every step). Each column's sum is the same
+  // either way, so the bytes do not depend on the thread count or the order. Weights that stay in L2 (2x128, 0.9 MB, on a 2 MB
+  // L2) make each product a few microseconds, too short to gain from a fork/join. Inside a
   // parallel region (generate's stream groups) each thread already has its own Stepper.
-  void product(const kernels::PackedMatrix& w, int64_t n, const float* a, int64_t lda, float beta,
-               float* c, int64_t ldc) const {
-    if (!split || at::get_num_threads() < 2 || at::in_parallel_region()) {
-      w.multiply(n, a, lda, beta, c, ldc);
+  void products(int64_t n, std::initializer_list<Product> list) const {
+    const Product* const first = list.begin();
+    const int64_t count = static_cast<int64_t>(list.size());
+    const bool back = reverse.load(std::memory_order_relaxed);
+    auto at = [&](int64_t i) -> const Product& { return first[back ? count - 1 - i : i]; };
+    if (!split || at::in_parallel_region()) {
+      for (int64_t i = 0; i < count; ++i) {
+        const Product& p = at(i);
+        p.w.multiply(n, p.a, p.lda, p.beta, p.c, p.ldc);
+      }
       return;
     }
-    // At least 4 panels per thread: batch 1 multiplies 4 panels per tile.
-    at::parallel_for(0, w.panels(), 4, [&](int64_t first, int64_t last) {
-      w.multiply_panels(n, a, lda, beta, c, ldc, first, last);
+    constexpr int64_t kGroup = 4;
+    const int64_t threads = at::get_num_threads();
+    auto share = [&](int64_t t) {  // thread t's panel groups of each product
+      for (int64_t i = 0; i < count; ++i) {
+        const Product& p = at(i);
+        const int64_t groups = (p.w.panels() + kGroup - 1) / kGroup;
+        const int64_t lo = groups * t / threads, hi = groups * (t + 1) / threads;
+        for (int64_t j = 0; j < hi - lo; ++j) {
+          const int64_t g = back ? hi - 1 - j : lo + j;
+          p.w.multiply_panels(n, p.a, p.lda, p.beta, p.c, p.ldc, g * kGroup,
+                              std::min((g + 1) * kGroup, p.w.panels()));
+        }
+      }
+    };
+    if (threads == 1) return share(0);
+    at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) share(t);
     });
   }
 
@@ -130,35 +174,49 @@ struct CpuStep {
   }
 
   // Rows [first, first + n) step; the others keep their state (the buffers keep B rows).
+  // Layer 0's recurrent term h_0 @ w_hh0^T does not depend on the next byte, so each step
+  // computes it for the next one (g0), beside layer 1's product: both read the same h_0, and
+  // one parallel region covers them.
   void step(int64_t first, int64_t n, const uint8_t* bytes, float* logits) {
     const int64_t G = 4 * H, ld = 2 * H;
     float* g = gates.data_ptr<float>() + first * G;
+    float* g_next0 = g0.data_ptr<float>() + first * G;
     const float* tab = table.data_ptr<float>();
-    for (int64_t k = 0; k < L; ++k) {
-      float* x = xh[k].data_ptr<float>() + first * ld;  // (n,2H): [input | h_prev]
-      float* h = x + H;
-      float* ck = c[k].data_ptr<float>() + first * H;
-      // c updates in place (each element is read before it is written); h replaces h_prev.
-      if (k == 0) {
-        // gates (n,4H) = h_prev (n,H) @ w_hh^T; each row's input term and biases, its byte's
-        // table row, go in as that row's bias of the gate update (no copy, no second pass)
-        product(packed[0], n, h, ld, 0.f, g, G);
-        for (int64_t b = 0; b < n; ++b) {
-          kernels::lstm_gates_forward(1, H, g + b * G, G, tab + bytes[b] * G, ck + b * H, H,
-                                      ck + b * H, H, nullptr, 0, h + b * ld, ld);
-        }
-      } else {
-        // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T, + bias
-        const float* below = xh[k - 1].data_ptr<float>() + first * ld + H;
-        for (int64_t b = 0; b < n; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
-        product(packed[k], n, x, ld, 0.f, g, G);
-        kernels::lstm_gates_forward(n, H, g, G, bias[k - 1].data_ptr<float>(), ck, H, ck, H,
-                                    nullptr, 0, h, ld);
-      }
+    // c updates in place (each element is read before it is written); h replaces h_prev.
+    // Layer 0: gates = g0 + each row's byte's table row (its input term and biases) as that
+    // row's bias of the gate update (no copy, no second pass).
+    float* h0 = xh[0].data_ptr<float>() + first * ld + H;
+    float* c0 = c[0].data_ptr<float>() + first * H;
+    for (int64_t b = 0; b < n; ++b) {
+      kernels::lstm_gates_forward(1, H, g_next0 + b * G, G, tab + bytes[b] * G, c0 + b * H, H,
+                                  c0 + b * H, H, nullptr, 0, h0 + b * ld, ld);
     }
-    // logits (n,256) = b_head + h_top (n,H) @ w_head^T
+    const Product next0{packed[0], h0, ld, 0.f, g_next0, G};
+    for (int64_t k = 1; k < L; ++k) {
+      float* x = xh[k].data_ptr<float>() + first * ld;  // (n,2H): [input | h_prev]
+      float* ck = c[k].data_ptr<float>() + first * H;
+      // input half := h of the layer below; gates = [x | h_prev] (n,2H) @ w_cat^T, + bias
+      const float* below = xh[k - 1].data_ptr<float>() + first * ld + H;
+      for (int64_t b = 0; b < n; ++b) std::memcpy(x + b * ld, below + b * ld, H * sizeof(float));
+      const Product layer{packed[k], x, ld, 0.f, g, G};
+      if (k == 1) {
+        products(n, {next0, layer});
+      } else {
+        products(n, {layer});
+      }
+      kernels::lstm_gates_forward(n, H, g, G, bias[k - 1].data_ptr<float>(), ck, H, ck, H,
+                                  nullptr, 0, x + H, ld);
+    }
+    // logits (n,256) = b_head + h_top (n,H) @ w_head^T; a one-layer model's head reads h_0 too
     fill_rows(logits, b_head.data_ptr<float>(), kVocab, n);
-    product(packed[L], n, xh[L - 1].data_ptr<float>() + first * ld + H, ld, 1.f, logits, kVocab);
+    const Product head{packed[L], xh[L - 1].data_ptr<float>() + first * ld + H, ld, 1.f, logits,
+                       kVocab};
+    if (L == 1) {
+      products(n, {next0, head});
+    } else {
+      products(n, {head});
+    }
+    reverse.store(!reverse.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
 };
 

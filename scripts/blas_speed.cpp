@@ -84,11 +84,13 @@ int main() {
       one += rate(s, false, a.data(), b.data(), c.data(), kReps) / kRounds;
       split += rate(s, true, a.data(), b.data(), c.data(), kReps) / kRounds;
     }
-    std::printf("  %-34s (%4d x %4d, k %4d): one call %5.1f, a half per core %5.1f\n", s.what,
-                s.m, s.n, s.k, one, split);
+    std::printf("  %-34s (%4d x %4d, k %4d): one call %5.1f, a half per core %5.1f\n", s.what, s.m,
+                s.n, s.k, one, split);
     sum_one += one / 4, sum_split += split / 4;
   }
   const double best = sum_one > sum_split ? sum_one : sum_split;
-  std::printf("mean %.1f GMAC/s: 24.6 G multiply-adds a 2,500-byte step at that rate, with "
-              "nothing else, would train %.0f chars/s\n", best, best * 1e9 / 24.6e9 * 2500);
+  std::printf(
+      "mean %.1f GMAC/s: 24.6 G multiply-adds a 2,500-byte step at that rate, with "
+      "nothing else, would train %.0f chars/s\n",
+      best, best * 1e9 / 24.6e9 * 2500);
 }

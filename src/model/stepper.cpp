@@ -37,8 +37,7 @@ struct CpuStep {
   std::vector<at::Tensor> bias;   // k >= 1: (4H) = b_ih_lk + b_hh_lk
   at::Tensor w_head, b_head;      // (256,H), (256)
   at::Tensor gates;               // (B,4H) scratch
-  // (B,4H): h_0 @ w_hh0^T for each row's current h_0, computed one step ahead (see step())
-  at::Tensor g0;
+  at::Tensor g0;                  // (B,4H) h_0 @ w_hh0^T, a step ahead (see step())
   std::vector<at::Tensor> xh;     // L x (B,2H)
   std::vector<at::Tensor> c;      // L x (B,H)
   // The same weights packed for the small-M products, one per layer plus the head.
@@ -129,13 +128,14 @@ struct CpuStep {
   // Independent products, in order (reversed on a reverse step). When the weights are bigger
   // than a core's L2 cache (a 2x512 model: 13 MB per byte in fp32) every step streams them
   // from L3, so each product is split by column panels over the intra-op threads, adding the
-  // other cores' bandwidth: thread t always takes the same share of each matrix, and walks it in
-  // groups of 4 panels (batch 1's tile), forwards on one step and backwards on the next. What a
-  // core read last is then what it reads first, still in its L2 (2x512 batch 1 on 2 threads:
-  // 15-25% more bytes/s than walking forwards every step). Each column's sum is the same
-  // either way, so the bytes do not depend on the thread count or the order. Weights that stay in L2 (2x128, 0.9 MB, on a 2 MB
-  // L2) make each product a few microseconds, too short to gain from a fork/join. Inside a
-  // parallel region (generate's stream groups) each thread already has its own Stepper.
+  // other cores' bandwidth: thread t always takes the same share of each matrix, and walks it
+  // in groups of 4 panels (batch 1's tile), forwards on one step and backwards on the next.
+  // What a core read last is then what it reads first, still in its L2 (2x512 batch 1 on 2
+  // threads: 15-25% more bytes/s than walking forwards every step). Each column's sum is the
+  // same either way, so the bytes do not depend on the thread count or the order. Weights
+  // that stay in L2 (2x128, 0.9 MB, on a 2 MB L2) make each product a few microseconds, too
+  // short to gain from a fork/join. Inside a parallel region (generate's stream groups) each
+  // thread already has its own Stepper.
   void products(int64_t n, std::initializer_list<Product> list) const {
     const Product* const first = list.begin();
     const int64_t count = static_cast<int64_t>(list.size());
@@ -204,8 +204,8 @@ struct CpuStep {
       } else {
         products(n, {layer});
       }
-      kernels::lstm_gates_forward(n, H, g, G, bias[k - 1].data_ptr<float>(), ck, H, ck, H,
-                                  nullptr, 0, x + H, ld);
+      kernels::lstm_gates_forward(n, H, g, G, bias[k - 1].data_ptr<float>(), ck, H, ck, H, nullptr,
+                                  0, x + H, ld);
     }
     // logits (n,256) = b_head + h_top (n,H) @ w_head^T; a one-layer model's head reads h_0 too
     fill_rows(logits, b_head.data_ptr<float>(), kVocab, n);

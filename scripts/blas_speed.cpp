@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -86,7 +87,7 @@ int main() {
     }
     std::printf("  %-34s (%4d x %4d, k %4d): one call %5.1f, a half per core %5.1f\n", s.what, s.m,
                 s.n, s.k, one, split);
-    sum_one += one / 4, sum_split += split / 4;
+    sum_one += one / std::size(shapes), sum_split += split / std::size(shapes);
   }
   const double best = sum_one > sum_split ? sum_one : sum_split;
   std::printf(

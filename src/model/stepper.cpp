@@ -140,10 +140,11 @@ struct CpuStep {
     const Product* const first = list.begin();
     const int64_t count = static_cast<int64_t>(list.size());
     const bool back = reverse.load(std::memory_order_relaxed);
-    auto at = [&](int64_t i) -> const Product& { return first[back ? count - 1 - i : i]; };
+    // i-th product in this step's order (a name other than `at`, which is ATen's namespace)
+    auto nth = [&](int64_t i) -> const Product& { return first[back ? count - 1 - i : i]; };
     if (!split || at::in_parallel_region()) {
       for (int64_t i = 0; i < count; ++i) {
-        const Product& p = at(i);
+        const Product& p = nth(i);
         p.w.multiply(n, p.a, p.lda, p.beta, p.c, p.ldc);
       }
       return;
@@ -152,7 +153,7 @@ struct CpuStep {
     const int64_t threads = at::get_num_threads();
     auto share = [&](int64_t t) {  // thread t's panel groups of each product
       for (int64_t i = 0; i < count; ++i) {
-        const Product& p = at(i);
+        const Product& p = nth(i);
         const int64_t groups = (p.w.panels() + kGroup - 1) / kGroup;
         const int64_t lo = groups * t / threads, hi = groups * (t + 1) / threads;
         for (int64_t j = 0; j < hi - lo; ++j) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "charrnn/model/cpu_isa.h"
 #include "simd_vec.h"
@@ -58,6 +59,42 @@ void scale_logits_portable(int64_t n, const float* z, double shift, double scale
     q[i] = static_cast<float>(std::max((z[i] - shift) * scale, kScaledLogitFloor));
 }
 
+// softmax_xent_row's pieces, shared by the portable path and the vector paths' tails.
+// z += bias over n elements, folding them into the running max m and finiteness flag.
+void softmax_xent_tail_max(int64_t n, float* z, const float* bias, float& m, float& flag) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (bias) z[i] += bias[i];
+    m = std::max(m, z[i]);
+    flag += z[i] - z[i];
+  }
+}
+// z = exp(z - m) over n elements; returns their sum.
+double softmax_xent_tail_exp(int64_t n, float* z, float m) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = z[i] - m;
+    z[i] = d < kExpUnderflow ? 0.f : std::exp(d);
+    sum += z[i];
+  }
+  return sum;
+}
+// A row with an Inf or NaN logit: NaN loss and gradient, as log_softmax gives.
+double softmax_xent_not_finite(int64_t n, float* z) {
+  std::fill(z, z + n, std::numeric_limits<float>::quiet_NaN());
+  return std::numeric_limits<double>::quiet_NaN();
+}
+double softmax_xent_row_portable(int64_t n, float* z, const float* bias, int64_t target) {
+  float m = -std::numeric_limits<float>::infinity(), flag = 0.f;
+  softmax_xent_tail_max(n, z, bias, m, flag);
+  if (flag != 0.f) return softmax_xent_not_finite(n, z);
+  const float zt = z[target];
+  const double sum = softmax_xent_tail_exp(n, z, m);
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) z[i] *= inv;
+  z[target] -= 1.f;
+  return std::log(sum) + m - zt;
+}
+
 // The vector kernels of one path (lstm_kernels_simd.inc); null on the portable path.
 struct VectorKernels {
   void (*gates_forward)(int64_t, int64_t, float*, int64_t, const float*, const float*, int64_t,
@@ -67,6 +104,7 @@ struct VectorKernels {
                          int64_t);
   void (*exp_inplace)(int64_t, float*);
   void (*scale_logits)(int64_t, const float*, double, double, float*);
+  double (*softmax_xent_row)(int64_t, float*, const float*, int64_t);
 };
 
 #define CHARRNN_SIMD_FILE "model/lstm_kernels_simd.inc"
@@ -98,6 +136,11 @@ void exp_inplace(int64_t n, float* x) {
 void scale_logits(int64_t n, const float* z, double shift, double scale, float* q) {
   if (const VectorKernels* v = vector_kernels()) return v->scale_logits(n, z, shift, scale, q);
   scale_logits_portable(n, z, shift, scale, q);
+}
+
+double softmax_xent_row(int64_t n, float* z, const float* bias, int64_t target) {
+  if (const VectorKernels* v = vector_kernels()) return v->softmax_xent_row(n, z, bias, target);
+  return softmax_xent_row_portable(n, z, bias, target);
 }
 
 void lstm_gates_forward(int64_t rows, int64_t hidden, float* gates, int64_t ld_gates,

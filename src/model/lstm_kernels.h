@@ -49,4 +49,11 @@ constexpr double kScaledLogitFloor = -1000.0;
 // bits on every path as the scalar expression (a NaN stays NaN).
 void scale_logits(int64_t n, const float* z, double shift, double scale, float* q);
 
+// One row of softmax cross-entropy, and its gradient in place: the n logits z, plus bias (n
+// floats, or null), become softmax(z + bias) - onehot(target), and the row's loss
+// -log softmax(z + bias)[target] = log sum_j exp(z_j - m) + m - z_target (m: the largest
+// logit; the sum in double) is returned. A logit that is +-Inf or NaN makes the loss and the
+// whole row NaN, as log_softmax's does. target must be in [0, n).
+double softmax_xent_row(int64_t n, float* z, const float* bias, int64_t target);
+
 }  // namespace charrnn::kernels

@@ -5,6 +5,7 @@
 #include "charrnn/errors.h"
 #include "charrnn/model/dropout.h"
 #include "charrnn/model/fused_lstm.h"
+#include "charrnn/model/head_loss.h"
 
 namespace charrnn {
 
@@ -25,6 +26,10 @@ CharLSTMImpl::CharLSTMImpl(const ModelConfig& cfg) : cfg_(cfg) {
 
 torch::Device CharLSTMImpl::device() const { return head->weight.device(); }
 
+bool CharLSTMImpl::fused_path(const torch::Tensor& input) const {
+  return fused_ && input.device().is_cpu() && head->weight.scalar_type() == torch::kFloat;
+}
+
 State CharLSTMImpl::initial_state(int64_t batch) const {
   auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device());
   return {torch::zeros({cfg_.layers, batch, cfg_.hidden}, opts),
@@ -44,6 +49,12 @@ std::pair<torch::Tensor, State> CharLSTMImpl::loss(const torch::Tensor& x, const
   const bool time_major = f.transpose(0, 1).is_contiguous();
   const auto feats = time_major ? f.transpose(0, 1) : f;
   const auto targets = (time_major ? y.t() : y).reshape({-1}).to(f.device());
+  if (fused_path(f)) {
+    // The head and the loss as one node (head_loss.h): rows (T*B,H) or (B*T,H)
+    return {head_cross_entropy(feats.reshape({-1, cfg_.hidden}), targets, head->weight, head->bias,
+                               sum),
+            next};
+  }
   // logits: (T*B,256) or (B*T,256), rows in the order of targets
   const auto logits = head->forward(feats).reshape({-1, kVocab});
   namespace F = torch::nn::functional;
@@ -53,7 +64,7 @@ std::pair<torch::Tensor, State> CharLSTMImpl::loss(const torch::Tensor& x, const
 }
 
 std::pair<torch::Tensor, State> CharLSTMImpl::features(const torch::Tensor& x, const State& state) {
-  if (fused_ && x.device().is_cpu() && head->weight.scalar_type() == torch::kFloat) {
+  if (fused_path(x)) {
     // Fused CPU kernels, same maths as torch's LSTM (see fused_lstm.h), reading torch's own
     // parameters so optimizer, checkpoints and the CUDA path are unchanged. Like torch's LSTM,
     // dropout goes on the outputs of every layer but the last (fast_dropout: same

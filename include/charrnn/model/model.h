@@ -39,7 +39,8 @@ class CharLSTMImpl : public torch::nn::Module {
   const ModelConfig& config() const { return cfg_; }
   torch::Device device() const;
 
-  // Use the fused CPU LSTM kernels when the model is on the CPU (same maths; see fused_lstm.h).
+  // Use the fused CPU kernels when the model is on the CPU (same maths; see fused_lstm.h and
+  // head_loss.h).
   void set_fused(bool on) { fused_ = on; }
   bool fused() const { return fused_; }
 
@@ -51,6 +52,8 @@ class CharLSTMImpl : public torch::nn::Module {
   // The LSTM stack and the dropout before the head: (B,T) bytes → (B,T,H) features (stored
   // time-major on the fused path) and the final state.
   std::pair<torch::Tensor, State> features(const torch::Tensor& x, const State& state);
+  // Whether `input` runs the fused CPU kernels: the LSTM's, then the head and loss's.
+  bool fused_path(const torch::Tensor& input) const;
 
   ModelConfig cfg_;
   bool fused_ = true;

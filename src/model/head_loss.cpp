@@ -28,7 +28,7 @@ using torch::autograd::variable_list;
 // the thread count.
 constexpr int64_t kRowsPerBlock = 48;
 
-// Runs body(first_row, rows) for every block of rows, spread over the intra-op threads.
+// Runs body(block, first_row, rows) for every block of rows, spread over the intra-op threads.
 template <typename Body>
 void for_row_blocks(int64_t N, const Body& body) {
   const int64_t blocks = (N + kRowsPerBlock - 1) / kRowsPerBlock;

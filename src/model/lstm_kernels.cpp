@@ -1,7 +1,7 @@
-// The LSTM gate loops, exp and the sampler's scaled logits, per kernel path (cpu_isa.h): one
-// vector implementation (lstm_kernels_simd.inc) compiled for AVX2+FMA, AVX-512 and NEON, and
-// portable scalar C++ (also the tails of the vector loops). Torch-free (sgemm lives in
-// sgemm.cpp).
+// The LSTM gate loops, exp, the sampler's scaled logits and the softmax cross-entropy row, per
+// kernel path (cpu_isa.h): one vector implementation (lstm_kernels_simd.inc) compiled for
+// AVX2+FMA, AVX-512 and NEON, and portable scalar C++ (also the tails of the vector loops).
+// Torch-free (sgemm lives in sgemm.cpp).
 #include "lstm_kernels.h"
 
 #include <algorithm>
@@ -78,7 +78,7 @@ double softmax_xent_tail_exp(int64_t n, float* z, float m) {
   }
   return sum;
 }
-// A row with an Inf or NaN logit: NaN loss and gradient, as log_softmax gives.
+// A row with an Inf or NaN logit: NaN loss and gradient (see lstm_kernels.h).
 double softmax_xent_not_finite(int64_t n, float* z) {
   std::fill(z, z + n, std::numeric_limits<float>::quiet_NaN());
   return std::numeric_limits<double>::quiet_NaN();

@@ -1,7 +1,7 @@
-// Raw-pointer building blocks shared by the fused LSTM layer (training) and the Stepper
-// (sampling): a row-major SGEMM straight into BLAS (sgemm.cpp, needs LibTorch), and the LSTM
-// gate update, exp and the sampler's logit scaling in one pass each, per kernel path
-// (lstm_kernels.cpp, torch-free).
+// Raw-pointer building blocks shared by the fused LSTM layer and output layer + loss
+// (training) and the Stepper (sampling): a row-major SGEMM straight into BLAS (sgemm.cpp, needs
+// LibTorch), and the LSTM gate update, exp, the sampler's logit scaling and a row's softmax
+// cross-entropy in one pass each, per kernel path (lstm_kernels.cpp, torch-free).
 // Private to src/: callers own every buffer, nothing here allocates.
 #pragma once
 #include <cstdint>
@@ -53,7 +53,8 @@ void scale_logits(int64_t n, const float* z, double shift, double scale, float* 
 // floats, or null), become softmax(z + bias) - onehot(target), and the row's loss
 // -log softmax(z + bias)[target] = log sum_j exp(z_j - m) + m - z_target (m: the largest
 // logit; the sum in double) is returned. A logit that is +-Inf or NaN makes the loss and the
-// whole row NaN, as log_softmax's does. target must be in [0, n).
+// whole row NaN (log_softmax's are NaN for NaN and +Inf; a -Inf logit out of a linear layer
+// means its weights already are not finite). target must be in [0, n).
 double softmax_xent_row(int64_t n, float* z, const float* bias, int64_t target);
 
 }  // namespace charrnn::kernels

@@ -3,7 +3,7 @@
 // maths as torch::nn::Linear followed by cross_entropy, without ATen's separate log_softmax, NLL
 // gather, their backward passes and the extra passes over the (N,256) logits they make: the
 // gradient w.r.t. the logits, softmax - onehot, is formed in place of the logits while the loss
-// is, so backward is two GEMMs and a column sum.
+// is, with its column sums (the bias gradient), so backward is two matrix products.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -11,7 +11,7 @@ namespace charrnn {
 
 // x: (N,H) float32 rows; targets: (N) int64 in [0, V); weight: (V,H); bias: (V). Returns the
 // scalar loss, the mean over rows (sum: the sum), differentiable w.r.t. x, weight and bias.
-// The loss's bits do not depend on the thread count.
+// The loss's and the bias gradient's bits do not depend on the thread count.
 at::Tensor head_cross_entropy(const at::Tensor& x, const at::Tensor& targets,
                               const at::Tensor& weight, const at::Tensor& bias, bool sum);
 

@@ -28,11 +28,13 @@ using torch::autograd::variable_list;
 // the thread count.
 constexpr int64_t kRowsPerBlock = 48;
 
+// Blocks of N rows, the last one possibly partial.
+int64_t row_blocks(int64_t N) { return (N + kRowsPerBlock - 1) / kRowsPerBlock; }
+
 // Runs body(block, first_row, rows) for every block of rows, spread over the intra-op threads.
 template <typename Body>
 void for_row_blocks(int64_t N, const Body& body) {
-  const int64_t blocks = (N + kRowsPerBlock - 1) / kRowsPerBlock;
-  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+  at::parallel_for(0, row_blocks(N), 1, [&](int64_t b0, int64_t b1) {
     for (int64_t k = b0; k < b1; ++k) {
       const int64_t r0 = k * kRowsPerBlock;
       body(k, r0, std::min(kRowsPerBlock, N - r0));
@@ -75,7 +77,7 @@ struct HeadCrossEntropy : public torch::autograd::Function<HeadCrossEntropy> {
     float* gp = g.data_ptr<float>();
     const float* xp = xc.data_ptr<float>();
     const float* b = bc.data_ptr<float>();
-    const int64_t blocks = (N + kRowsPerBlock - 1) / kRowsPerBlock;
+    const int64_t blocks = row_blocks(N);
     std::vector<double> loss(blocks);
     std::vector<float> colsum(blocks * V);  // each block's column sums of g
     for_row_blocks(N, [&](int64_t k, int64_t r0, int64_t rows) {

@@ -59,8 +59,9 @@ TEST_F(CompareCli, PrintsSamplesSideBySideThenTheTable) {
 }
 
 TEST_F(CompareCli, GenerateReproducesEachTemperaturesSamples) {
+  // -t, as in generate: the short name of --temperatures.
   const auto c = run_cli("-q compare --json" + model() +
-                             " --prime 'ROMEO:' --length 60 --seed 9 -n 2 --temperatures 0,1.3",
+                             " --prime 'ROMEO:' --length 60 --seed 9 -n 2 -t 0,1.3",
                          dir());
   ASSERT_EQ(c.status, 0) << c.err;
   const auto j = nlohmann::json::parse(c.out);  // stdout is one JSON object, nothing else

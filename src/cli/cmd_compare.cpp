@@ -125,7 +125,7 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "compare", "Generate from the same prime and seed at several temperatures and measure them");
   add_model_option(cmd, o->model);
-  auto* temps = cmd->add_option("--temperatures", o->temperatures,
+  auto* temps = cmd->add_option("--temperatures,-t", o->temperatures,
                                 "Comma-separated, strictly increasing temperatures (0 = greedy)");
   cmd->add_option("--sweep", o->sweep,
                   "FROM:TO:STEP grid replacing --temperatures, e.g. 0.1:2.0:0.1 (prints the "

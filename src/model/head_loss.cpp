@@ -33,7 +33,7 @@ int64_t row_blocks(int64_t N) { return (N + kRowsPerBlock - 1) / kRowsPerBlock; 
 
 // Runs body(block, first_row, rows) for every block of rows, spread over the intra-op threads.
 template <typename Body>
-void for_row_blocks(int64_t N, const Body& body) {
+void parallel_for_row_blocks(int64_t N, const Body& body) {
   at::parallel_for(0, row_blocks(N), 1, [&](int64_t b0, int64_t b1) {
     for (int64_t k = b0; k < b1; ++k) {
       const int64_t r0 = k * kRowsPerBlock;
@@ -80,7 +80,7 @@ struct HeadCrossEntropy : public torch::autograd::Function<HeadCrossEntropy> {
     const int64_t blocks = row_blocks(N);
     std::vector<double> loss(blocks);
     std::vector<float> colsum(blocks * V);  // each block's column sums of g
-    for_row_blocks(N, [&](int64_t k, int64_t r0, int64_t rows) {
+    parallel_for_row_blocks(N, [&](int64_t k, int64_t r0, int64_t rows) {
       float* gb = gp + r0 * V;
       w_t.multiply(rows, xp + r0 * H, H, 0.f, gb, V);  // (rows,V) = x rows @ W^T
       float* cs = colsum.data() + k * V;
@@ -122,7 +122,7 @@ struct HeadCrossEntropy : public torch::autograd::Function<HeadCrossEntropy> {
       const kernels::PackedMatrix w_p(ws.data_ptr<float>(), H, /*trans_b=*/false, V, H);
       d_x = at::empty({N, H}, x.options());
       float* dx = d_x.data_ptr<float>();
-      for_row_blocks(N, [&](int64_t, int64_t r0, int64_t rows) {
+      parallel_for_row_blocks(N, [&](int64_t, int64_t r0, int64_t rows) {
         w_p.multiply(rows, gp + r0 * V, V, 0.f, dx + r0 * H, H);
       });
     }

@@ -159,6 +159,8 @@ TEST(DataParallelParts, ProcessGroupCollectivesAcrossTwoRanks) {
     g.broadcast(*bcast, 1);
     *all = g.allgather(torch::full({1, 2}, static_cast<float>(r)), 0);
   };
+  // A rank must outlive a dead peer's socket to report it: joining the group ignores SIGPIPE.
+  ::signal(SIGPIPE, SIG_DFL);
   torch::Tensor s0, s1, b0, b1, a0, a1;
   std::thread t1(rank, 1, &s1, &b1, &a1);
   rank(0, &s0, &b0, &a0);
@@ -168,6 +170,9 @@ TEST(DataParallelParts, ProcessGroupCollectivesAcrossTwoRanks) {
   for (const auto& b : {b0, b1}) EXPECT_TRUE(torch::equal(b, torch::full({3}, 6.f)));
   for (const auto& a : {a0, a1})
     EXPECT_TRUE(torch::equal(a, torch::tensor({{0.f, 0.f}, {1.f, 1.f}})));
+  struct sigaction after {};
+  ::sigaction(SIGPIPE, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, SIG_IGN);
 }
 
 // Equivalence: 2 and 4 ranks (on 2 cores) train the 1-process run's weights, dropout on.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <vector>
 
@@ -110,6 +111,10 @@ ProcessGroup::ProcessGroup(const DistEnv& env, const DistOptions& opts, const to
   }
   require_input(opts.timeout > 0, "--dist-timeout must be > 0 seconds");
   impl_->on_cuda = device.is_cuda();
+  // Gloo writes to its peers with writev(), which raises SIGPIPE when a peer has died: by
+  // default that killed this rank silently, before it could say it lost the group and exit 1.
+  // Ignored (as Python does for PyTorch), the write fails with EPIPE and Gloo throws.
+  ::signal(SIGPIPE, SIG_IGN);
 #if defined(USE_C10D_NCCL)
   const bool nccl_built = true;
 #else
